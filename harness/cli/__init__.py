@@ -1,0 +1,1 @@
+"""The ``ieval`` command line: a thin face over functions callable from Python."""
