@@ -169,3 +169,19 @@ def _describe(exc: BaseException) -> str:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
     return f"{type(exc).__name__}: {exc}{where}"
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """One per-sample value as seen by an official aggregation."""
+
+    sample_id: str
+    category: str
+    level: str
+    value: float
+
+
+OfficialAggregation = Any  # Callable[[Sequence[ScoredItem]], float]
+"""A suite may set ``official_aggregation`` (a callable or a lazy ``"module:attr"``) that turns
+per-sample values of one metric into the benchmark's headline number (e.g. GEdit: mean per
+category, then mean over categories). Without one, the official number is the micro mean."""
