@@ -1,0 +1,86 @@
+"""Uncertainty for leaderboard cells: seeded bootstrap CIs and paired tests between editors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_RESAMPLES = 2000
+
+
+def bootstrap_ci(
+    values: Sequence[float], *, seed: int = 0, n_resamples: int = DEFAULT_RESAMPLES, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean. NaN bounds for an empty sample; a point for n == 1."""
+    data = np.asarray(values, dtype=np.float64)
+    if data.size == 0:
+        return (float("nan"), float("nan"))
+    if data.size == 1 or np.all(data == data[0]):
+        return (float(data[0]), float(data[0]))
+    rng = np.random.default_rng(seed)
+    means = _resampled_means(data, rng, n_resamples)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha])
+    return (float(low), float(high))
+
+
+def _resampled_means(data: np.ndarray, rng: np.random.Generator, n_resamples: int) -> np.ndarray:
+    n = data.size
+    chunk = max(1, min(n_resamples, 4_000_000 // n))
+    means = np.empty(n_resamples, dtype=np.float64)
+    for start in range(0, n_resamples, chunk):
+        stop = min(n_resamples, start + chunk)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        means[start:stop] = data[idx].mean(axis=1)
+    return means
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Mean of (a - b) over shared samples, its bootstrap CI and a two-sided p-value."""
+
+    n: int
+    mean_difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < 0.05
+
+
+def paired_bootstrap(
+    a: Sequence[float], b: Sequence[float], *, seed: int = 0, n_resamples: int = DEFAULT_RESAMPLES
+) -> PairedComparison:
+    """Paired bootstrap over per-sample differences (a and b aligned by sample)."""
+    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    if diff.size == 0:
+        nan = float("nan")
+        return PairedComparison(0, nan, nan, nan, 1.0)
+    mean = float(diff.mean())
+    if np.all(diff == diff[0]):
+        return PairedComparison(diff.size, mean, mean, mean, 1.0 if mean == 0 else 0.0)
+    rng = np.random.default_rng(seed)
+    means = _resampled_means(diff, rng, n_resamples)
+    low, high = np.quantile(means, [0.025, 0.975])
+    # p-value: how often the bootstrap distribution, shifted to a null mean of 0, is as extreme
+    centred = means - mean
+    p = float((np.sum(np.abs(centred) >= abs(mean)) + 1) / (n_resamples + 1))
+    return PairedComparison(diff.size, mean, float(low), float(high), min(1.0, p))
+
+
+def paired_permutation_test(
+    a: Sequence[float], b: Sequence[float], *, seed: int = 0, n_permutations: int = DEFAULT_RESAMPLES
+) -> float:
+    """Two-sided sign-flip permutation test on paired differences; returns the p-value."""
+    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    if diff.size == 0 or np.all(diff == 0):
+        return 1.0
+    observed = abs(diff.mean())
+    rng = np.random.default_rng(seed)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_permutations, diff.size))
+    null = np.abs((signs * diff).mean(axis=1))
+    return float((np.sum(null >= observed - 1e-12) + 1) / (n_permutations + 1))
