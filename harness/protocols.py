@@ -73,6 +73,7 @@ class BaseEditor:
     name: str = ""
     version: str = "1"
     capabilities: ClassVar[EditorCapabilities] = EditorCapabilities()
+    cache_edits: ClassVar[bool] = True  # False for editors cheaper to rerun than to look up
 
     @classmethod
     def unavailable_reason(cls, arg: str | None = None) -> str | None:
@@ -146,11 +147,19 @@ class BaseMetric:
             try:
                 value = float(self.compute(inp))
                 records.append(ScoreRecord(self.name, inp.sample.id, value, smoke=self.smoke))
+            except NotApplicable as exc:
+                records.append(
+                    ScoreRecord(self.name, inp.sample.id, None, status="not_applicable", error=str(exc))
+                )
             except Exception as exc:
                 records.append(
                     ScoreRecord(self.name, inp.sample.id, None, status="error", error=_describe(exc))
                 )
         return records
+
+
+class NotApplicable(Exception):
+    """Raised by ``compute`` when a sample cannot be scored by this metric (e.g. an empty region)."""
 
 
 def sample_has(sample: Sample, need: str) -> bool:

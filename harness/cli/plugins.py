@@ -6,6 +6,4 @@ works without optional extras. The harness names them as strings, so it never im
 statically.
 """
 
-CLI_PLUGINS: tuple[str, ...] = (
-    "harness.cli.core_commands:register",
-)
+CLI_PLUGINS: tuple[str, ...] = ("harness.cli.core_commands:register",)

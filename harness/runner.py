@@ -1,0 +1,589 @@
+"""The runner: plan suites x editors x samples, edit in batches, score, record, aggregate.
+
+Every image is stored once in the run's content-addressed store; every (sample, editor, metric)
+is appended to ``records.jsonl`` as soon as it is known. Re-running the same command on the same
+``--out`` skips what is already recorded (after a crash or ``kill -9`` too) and reuses cached
+edits and scores from the embedded cache, so no finished work is redone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness import aggregate as agg
+from harness import manifest as mf
+from harness.cache import Cache, edit_key, score_key
+from harness.fingerprint import stable_hash
+from harness.images import ImageStore, image_hash
+from harness.planning import ResolvedPlan, resolve_plan
+from harness.protocols import fingerprint_id
+from harness.records import EditRecord, JsonlLog, RunRecord, SampleRecord, TraceRecord, read_jsonl
+from harness.types import EditRequest, EditResult, InvalidSample, Sample, ScoreInput, ScoreRecord
+
+SAMPLE_BATCH = 32
+
+
+class RunError(RuntimeError):
+    """A problem with the run as asked (bad --out, nothing to run): one line for the user."""
+
+
+@dataclass
+class RunConfig:
+    suites: Sequence[str] = ("all",)
+    editors: Sequence[str] = ("identity", "oracle")
+    metrics: Sequence[str] | None = None
+    split: str | None = None
+    limit: int | None = None
+    seed: int = 0
+    out: Path = Path("ieval-runs/default")
+    shard: tuple[int, int] | None = None  # (k, n), 1-based k
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    batch_size: int = SAMPLE_BATCH
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["out"] = str(self.out)
+        data["cache_dir"] = str(self.cache_dir) if self.cache_dir else None
+        return data
+
+
+@dataclass
+class RunCounters:
+    edits_computed: int = 0
+    edits_reused: int = 0
+    scores_computed: int = 0
+    scores_reused: int = 0
+    records_written: int = 0
+    records_skipped: int = 0
+    invalid_samples: int = 0
+    editor_seconds: float = 0.0
+    metric_seconds: float = 0.0
+    cost_usd: float = 0.0
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    counters: RunCounters
+    cells: list[agg.Cell]
+    unavailable: dict[str, str] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    smoke_excluded: int = 0
+
+
+@dataclass
+class _Done:
+    """What an earlier session of this run directory already finished."""
+
+    samples: set[tuple[str, str, str]] = field(default_factory=set)
+    edits: dict[tuple[str, str, str, str], EditRecord] = field(default_factory=dict)
+    records: set[tuple[str, str, str, str, str]] = field(default_factory=set)
+
+
+def run_evaluation(config: RunConfig, console: Console | None = None) -> RunSummary:
+    console = console or Console(stderr=True)
+    start = time.perf_counter()
+    plan = resolve_plan(config)
+    for name, reason in plan.unavailable.items():
+        console.print(f"[yellow]skipped[/] {name}: {reason}")
+    if not plan.suites:
+        raise RunError("no suite is available to run (see the reasons above)")
+    if not plan.editors:
+        raise RunError("no editor is available to run (see the reasons above)")
+    out = _prepare_out(config.out)
+    run = _Run(config, plan, out, console)
+    try:
+        run.execute()
+    finally:
+        run.close()
+    summary = finish_run(out, seed=config.seed, plan=plan)
+    summary.counters = run.counters
+    summary.unavailable = plan.unavailable
+    summary.wall_seconds = time.perf_counter() - start
+    _record_session(out, summary)
+    return summary
+
+
+def _prepare_out(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise RunError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+class _Run:
+    def __init__(self, config: RunConfig, plan: ResolvedPlan, out: Path, console: Console) -> None:
+        self.config = config
+        self.plan = plan
+        self.out = out
+        self.console = console
+        self.counters = RunCounters()
+        self.images = ImageStore(out / "images")
+        self.cache = Cache(config.cache_dir) if config.use_cache else None
+        self.done = _load_done(out)
+        self._write_manifest()
+        self.sample_log = JsonlLog(out / "samples.jsonl")
+        self.edit_log = JsonlLog(out / "edits.jsonl")
+        self.record_log = JsonlLog(out / "records.jsonl")
+        if self.record_log.repaired_bytes or self.edit_log.repaired_bytes:
+            console.print("[yellow]repaired a torn last record left by an interrupted run[/]")
+        self.editor_fps = {name: fingerprint_id(editor) for name, editor in plan.editors.items()}
+        self.metric_fps = {name: fingerprint_id(metric) for name, metric in plan.metrics.items()}
+
+    def close(self) -> None:
+        for log in (self.sample_log, self.edit_log, self.record_log):
+            log.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    def _write_manifest(self) -> None:
+        path = self.out / "manifest.json"
+        existing = mf.read_manifest(path)
+        fingerprints = {
+            "suites": {n: s.fingerprint() for n, s in self.plan.suites.items()},
+            "editors": {n: e.fingerprint() for n, e in self.plan.editors.items()},
+            "metrics": {n: m.fingerprint() for n, m in self.plan.metrics.items()},
+        }
+        manifest = mf.build_manifest(self.config.to_json(), fingerprints)
+        manifest["primary_metrics"] = self.plan.primary_metrics
+        if existing is not None:
+            if existing.get("fingerprints") != _jsonable(fingerprints):
+                self.console.print(
+                    "[yellow]warning:[/] components changed since this run directory was started; "
+                    "finished records are kept and only missing ones are computed"
+                )
+            manifest["sessions"] = existing.get("sessions", [])
+            manifest["created_unix"] = existing.get("created_unix", manifest["created_unix"])
+        mf.write_manifest(path, manifest)
+
+    # -- the loop -------------------------------------------------------------------------------
+    def execute(self) -> None:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        ) as progress:
+            for suite_name, suite in self.plan.suites.items():
+                split = self.plan.splits[suite_name]
+                task = progress.add_task(
+                    f"{suite_name} [{split}]", total=self.plan.sample_counts.get(suite_name)
+                )
+                for batch in _batched(self._samples(suite_name, suite, split), self.config.batch_size):
+                    self._run_batch(suite_name, split, batch)
+                    progress.advance(task, len(batch))
+
+    def _samples(self, suite_name: str, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
+        shard = self.config.shard
+        for index, sample in enumerate(suite.samples(split, limit=self.config.limit)):
+            if shard is None or index % shard[1] == shard[0] - 1:
+                yield sample
+
+    def _run_batch(self, suite_name: str, split: str, batch: list[Sample | InvalidSample]) -> None:
+        suite = self.plan.suites[suite_name]
+        valid = [s for s in batch if isinstance(s, Sample)]
+        for sample in batch:
+            self._record_sample(suite_name, split, sample)
+            if isinstance(sample, InvalidSample):
+                self._record_invalid(suite_name, suite.version, split, sample)
+        if not valid:
+            return
+        metric_names = self.plan.suite_metrics[suite_name]
+        for editor_name, editor in self.plan.editors.items():
+            todo = [
+                s for s in valid
+                if any((suite_name, split, s.id, editor_name, m) not in self.done.records for m in metric_names)
+            ]  # fmt: skip
+            self.counters.records_skipped += (len(valid) - len(todo)) * len(metric_names)
+            if not todo:
+                continue
+            edits = self._edits(suite_name, split, editor_name, editor, todo)
+            self._score(suite_name, suite.version, split, editor_name, todo, edits, metric_names)
+
+    # -- samples --------------------------------------------------------------------------------
+    def _record_sample(self, suite_name: str, split: str, sample: Sample | InvalidSample) -> None:
+        key = (suite_name, split, sample.id)
+        if key in self.done.samples:
+            return
+        self.done.samples.add(key)
+        if isinstance(sample, InvalidSample):
+            self.counters.invalid_samples += 1
+            record = SampleRecord(suite_name, split, sample.id, "", sample.category, sample.level,
+                                  status="invalid", error=sample.reason)  # fmt: skip
+        else:
+            record = SampleRecord(
+                suite=suite_name,
+                split=split,
+                sample_id=sample.id,
+                instruction=sample.instruction,
+                category=sample.category,
+                level=sample.level,
+                language=sample.language,
+                turns=list(sample.turns),
+                source_hash=self.images.put(sample.source),
+                target_hash=self.images.put(sample.target) if sample.target is not None else "",
+                mask_hash=self.images.put(sample.mask.astype("uint8") * 255)
+                if sample.mask is not None
+                else "",
+            )
+        self.sample_log.append(record)
+
+    def _record_invalid(self, suite_name: str, version: str, split: str, sample: InvalidSample) -> None:
+        for editor_name in self.plan.editors:
+            for metric_name in self.plan.suite_metrics[suite_name]:
+                if (suite_name, split, sample.id, editor_name, metric_name) in self.done.records:
+                    continue
+                metric = self.plan.metrics[metric_name]
+                self._append_record(
+                    RunRecord(
+                        suite=suite_name, suite_version=version, split=split, sample_id=sample.id,
+                        category=sample.category, level=sample.level, editor=editor_name,
+                        editor_fp=self.editor_fps[editor_name], metric=metric_name,
+                        metric_fp=self.metric_fps[metric_name], higher_is_better=metric.higher_is_better,
+                        worst=metric.worst, status="error", edit_status="error", score_status="error",
+                        error=f"invalid sample: {sample.reason}",
+                        reference=self.plan.editors[editor_name].capabilities.reference,
+                    )
+                )  # fmt: skip
+
+    # -- edits ----------------------------------------------------------------------------------
+    def _edits(
+        self, suite_name: str, split: str, editor_name: str, editor: Any, samples: list[Sample]
+    ) -> dict[str, tuple[EditRecord, Any]]:
+        """sample id -> (edit record, edited image or None), reusing the run dir and the cache first."""
+        results: dict[str, tuple[EditRecord, Any]] = {}
+        pending: list[tuple[Sample, EditRequest, str]] = []
+        caps = editor.capabilities
+        for sample in samples:
+            previous = self.done.edits.get((suite_name, split, sample.id, editor_name))
+            if previous is not None and (previous.status != "ok" or self.images.has(previous.edited_hash)):
+                image = self.images.get(previous.edited_hash) if previous.status == "ok" else None
+                results[sample.id] = (previous, image)
+                self.counters.edits_reused += 1
+                continue
+            request = EditRequest(
+                sample_id=sample.id,
+                source=sample.source,
+                instruction=sample.instruction,
+                turns=sample.turns,
+                mask=sample.mask,
+                seed=self.config.seed,
+                ground_truth=sample if caps.needs_ground_truth else None,
+            )
+            key = self._edit_cache_key(editor_name, request)
+            cached = (
+                self.cache.get_edit(key) if (self.cache and getattr(editor, "cache_edits", True)) else None
+            )
+            if cached is not None:
+                record = _edit_record_from_cache(suite_name, split, sample.id, editor_name,
+                                                 self.editor_fps[editor_name], cached.status,
+                                                 cached.image_hash, cached.payload, caps.reference)  # fmt: skip
+                image = None
+                if cached.status == "ok":
+                    self.images.copy_from(self.cache.blobs, cached.image_hash)
+                    image = self.images.get(cached.image_hash)
+                self._append_edit(record)
+                results[sample.id] = (record, image)
+                self.counters.edits_reused += 1
+                continue
+            pending.append((sample, request, key))
+        for chunk in _batched(pending, max(1, caps.batch_size)):
+            outputs = self._call_editor(editor, [request for _, request, _ in chunk])
+            for (sample, _, key), result in zip(chunk, outputs, strict=True):
+                record = self._store_edit(suite_name, split, sample.id, editor_name, result, caps.reference)
+                if self.cache is not None and getattr(editor, "cache_edits", True):
+                    if result.status == "ok":
+                        self.cache.blobs.copy_from(self.images, record.edited_hash)
+                    self.cache.put_edit(key, result.status, record.edited_hash, _edit_payload(record))
+                results[sample.id] = (record, result.image if result.status == "ok" else None)
+                self.counters.edits_computed += 1
+        return results
+
+    def _edit_cache_key(self, editor_name: str, request: EditRequest) -> str:
+        return edit_key(
+            self.editor_fps[editor_name],
+            image_hash(request.source),
+            image_hash(request.mask) if request.mask is not None else "",
+            request.instruction,
+            request.turns,
+            request.seed,
+            dict(request.params),
+        )
+
+    def _call_editor(self, editor: Any, requests: list[EditRequest]) -> list[EditResult]:
+        start = time.perf_counter()
+        try:
+            outputs = list(editor.edit(requests))
+            if len(outputs) != len(requests):
+                raise RuntimeError(f"editor returned {len(outputs)} results for {len(requests)} requests")
+        except Exception:
+            outputs = []
+            for request in requests:  # isolate the item that raises
+                try:
+                    outputs.extend(editor.edit([request]))
+                except Exception as exc:
+                    outputs.append(EditResult(status="error", error=f"{type(exc).__name__}: {exc}"))
+        self.counters.editor_seconds += time.perf_counter() - start
+        return [_validated(result) for result in outputs]
+
+    def _store_edit(
+        self,
+        suite_name: str,
+        split: str,
+        sample_id: str,
+        editor_name: str,
+        result: EditResult,
+        reference: bool,
+    ) -> EditRecord:
+        trace = []
+        for step in result.trace:
+            step_hash = step.image_hash
+            if step.image is not None:
+                step_hash = self.images.put(step.image)
+            trace.append(TraceRecord(step.tool, _jsonable(dict(step.arguments)), step.status,
+                                     step.seconds, step.message, step_hash))  # fmt: skip
+        record = EditRecord(
+            suite=suite_name, split=split, sample_id=sample_id, editor=editor_name,
+            editor_fp=self.editor_fps[editor_name], status=result.status,
+            edited_hash=self.images.put(result.image) if result.status == "ok" else "",
+            error=result.error, refusal_code=result.refusal_code, seconds=result.usage.seconds,
+            calls=result.usage.calls, cost_usd=result.usage.cost_usd,
+            input_tokens=result.usage.input_tokens, output_tokens=result.usage.output_tokens,
+            trace=trace, provider=_jsonable(dict(result.provider)), smoke=result.smoke, reference=reference,
+        )  # fmt: skip
+        self.counters.cost_usd += result.usage.cost_usd
+        self._append_edit(record)
+        return record
+
+    def _append_edit(self, record: EditRecord) -> None:
+        self.edit_log.append(record)
+        self.done.edits[record.key] = record
+
+    # -- scores ---------------------------------------------------------------------------------
+    def _score(
+        self,
+        suite_name: str,
+        version: str,
+        split: str,
+        editor_name: str,
+        samples: list[Sample],
+        edits: dict[str, tuple[EditRecord, Any]],
+        metric_names: Sequence[str],
+    ) -> None:
+        sample_inputs = {s.id: _sample_input_hashes(s) for s in samples}
+        for metric_name in metric_names:
+            metric = self.plan.metrics[metric_name]
+            todo = [
+                s
+                for s in samples
+                if (suite_name, split, s.id, editor_name, metric_name) not in self.done.records
+            ]
+            to_compute: list[tuple[Sample, str]] = []
+            outcome: dict[str, tuple[ScoreRecord, bool]] = {}
+            for sample in todo:
+                edit, _ = edits[sample.id]
+                if edit.status != "ok":
+                    continue
+                key = score_key(self.metric_fps[metric_name], sample_inputs[sample.id], edit.edited_hash)
+                cached = self.cache.get_score(key) if (self.cache and metric.deterministic) else None
+                if cached is not None:
+                    outcome[sample.id] = (_score_from_cache(metric_name, sample.id, cached), True)
+                    self.counters.scores_reused += 1
+                else:
+                    to_compute.append((sample, key))
+            if to_compute:
+                start = time.perf_counter()
+                scored = metric.score([ScoreInput(s, edits[s.id][1]) for s, _ in to_compute])
+                self.counters.metric_seconds += time.perf_counter() - start
+                rows = []
+                for (sample, key), record in zip(to_compute, scored, strict=True):
+                    outcome[sample.id] = (record, False)
+                    self.counters.scores_computed += 1
+                    if record.status in ("ok", "not_applicable") and metric.deterministic:
+                        rows.append((key, record.status, record.value, _score_payload(record)))
+                if self.cache is not None:
+                    self.cache.put_scores(rows)
+            for sample in todo:
+                edit, _ = edits[sample.id]
+                self._append_record(self._run_record(suite_name, version, split, sample, editor_name,
+                                                     metric_name, edit, outcome.get(sample.id)))  # fmt: skip
+
+    def _run_record(
+        self,
+        suite_name: str,
+        version: str,
+        split: str,
+        sample: Sample,
+        editor_name: str,
+        metric_name: str,
+        edit: EditRecord,
+        scored: tuple[ScoreRecord, bool] | None,
+    ) -> RunRecord:
+        metric = self.plan.metrics[metric_name]
+        record = RunRecord(
+            suite=suite_name, suite_version=version, split=split, sample_id=sample.id,
+            category=sample.category, level=sample.level, editor=editor_name,
+            editor_fp=self.editor_fps[editor_name], metric=metric_name, metric_fp=self.metric_fps[metric_name],
+            higher_is_better=metric.higher_is_better, worst=metric.worst, status=edit.status,
+            edit_status=edit.status, score_status="no_edit", error=edit.error, smoke=edit.smoke,
+            reference=edit.reference, cached=edit.cached, latency_s=edit.seconds, cost_usd=edit.cost_usd,
+        )  # fmt: skip
+        if scored is not None:
+            score, cached = scored
+            record.status = score.status
+            record.score_status = score.status
+            record.value = score.value if score.value is None or math.isfinite(score.value) else None
+            if score.value is not None and record.value is None:
+                record.status = record.score_status = "error"
+                record.error = f"{metric_name} returned a non-finite value"
+            else:
+                record.error = score.error
+            record.components = dict(score.components)
+            record.smoke = record.smoke or score.smoke
+            record.cached = record.cached and cached
+        return record
+
+    def _append_record(self, record: RunRecord) -> None:
+        self.record_log.append(record)
+        self.done.records.add(record.key)
+        self.counters.records_written += 1
+
+
+def finish_run(out: Path, *, seed: int = 0, plan: ResolvedPlan | None = None) -> RunSummary:
+    """Aggregate ``records.jsonl`` into ``leaderboard.csv`` and ``leaderboard.md``."""
+    records = list(read_jsonl(out / "records.jsonl", RunRecord))
+    if plan is None:
+        manifest = mf.read_manifest(out / "manifest.json") or {}
+        official: Any = _official_from_registry
+        primary = manifest.get("primary_metrics", {})
+    else:
+        official, primary = plan.official_aggregation, plan.primary_metrics
+    cells, smoke = agg.aggregate(records, seed=seed, official=official)
+    agg.write_csv(cells, out / "leaderboard.csv")
+    agg.write_markdown(cells, out / "leaderboard.md", primary, smoke)
+    return RunSummary(out=out, counters=RunCounters(), cells=cells, smoke_excluded=smoke)
+
+
+def _official_from_registry(suite_name: str) -> Any:
+    from harness import registry
+
+    try:
+        factory, _ = registry.suites.factory(suite_name)
+    except Exception:
+        return None
+    target = getattr(factory, "official_aggregation", None)
+    return registry._resolve(target) if isinstance(target, str) else target
+
+
+def _record_session(out: Path, summary: RunSummary) -> None:
+    path = out / "manifest.json"
+    manifest = mf.read_manifest(path) or {}
+    manifest.setdefault("sessions", []).append(
+        {
+            "finished_unix": time.time(),
+            "wall_seconds": round(summary.wall_seconds, 3),
+            "counters": asdict(summary.counters),
+        }
+    )
+    manifest["wall_seconds_total"] = round(sum(s["wall_seconds"] for s in manifest["sessions"]), 3)
+    manifest["cost_usd_total"] = round(sum(s["counters"]["cost_usd"] for s in manifest["sessions"]), 6)
+    manifest["unavailable"] = summary.unavailable
+    mf.write_manifest(path, manifest)
+
+
+def _load_done(out: Path) -> _Done:
+    done = _Done()
+    for record in read_jsonl(out / "samples.jsonl", SampleRecord):
+        done.samples.add(record.key)
+    for edit in read_jsonl(out / "edits.jsonl", EditRecord):
+        done.edits[edit.key] = edit
+    for record in read_jsonl(out / "records.jsonl", RunRecord):
+        done.records.add(record.key)
+    return done
+
+
+def _validated(result: Any) -> EditResult:
+    if not isinstance(result, EditResult):
+        return EditResult(status="error", error=f"editor returned {type(result).__name__}, not EditResult")
+    if result.status == "ok":
+        image = result.image
+        if getattr(image, "ndim", 0) != 3 or image.shape[2] != 3 or str(image.dtype) != "uint8":
+            shape = getattr(image, "shape", None)
+            return EditResult(status="error", error=f"editor returned an image of shape {shape}, not HxWx3 uint8",
+                              usage=result.usage, trace=result.trace)  # fmt: skip
+    return result
+
+
+def _sample_input_hashes(sample: Sample) -> dict[str, str]:
+    return {
+        "source": image_hash(sample.source),
+        "target": image_hash(sample.target) if sample.target is not None else "",
+        "mask": image_hash(sample.mask) if sample.mask is not None else "",
+        "text": stable_hash([sample.instruction, list(sample.turns), dict(sample.captions)]),
+        "metadata": stable_hash(_jsonable(dict(sample.metadata))),
+    }
+
+
+def _edit_payload(record: EditRecord) -> dict[str, Any]:
+    data = asdict(record)
+    for key in ("suite", "split", "sample_id", "editor", "editor_fp", "cached", "reference"):
+        data.pop(key, None)
+    return data
+
+
+def _edit_record_from_cache(
+    suite: str, split: str, sample_id: str, editor: str, editor_fp: str, status: str, image_hash_: str,
+    payload: dict[str, Any], reference: bool,
+) -> EditRecord:  # fmt: skip
+    trace = [TraceRecord(**step) for step in payload.get("trace", [])]
+    fields = {k: v for k, v in payload.items() if k not in ("trace", "status", "edited_hash")}
+    return EditRecord(suite=suite, split=split, sample_id=sample_id, editor=editor, editor_fp=editor_fp,
+                      status=status, edited_hash=image_hash_, trace=trace, reference=reference, cached=True,
+                      **fields)  # fmt: skip
+
+
+def _score_payload(record: ScoreRecord) -> dict[str, Any]:
+    return {"error": record.error, "components": dict(record.components), "smoke": record.smoke,
+            "meta": _jsonable(dict(record.meta))}  # fmt: skip
+
+
+def _score_from_cache(metric: str, sample_id: str, cached: Any) -> ScoreRecord:
+    payload = cached.payload
+    return ScoreRecord(metric, sample_id, cached.value, status=cached.status, error=payload.get("error", ""),
+                       components=payload.get("components", {}), smoke=payload.get("smoke", False),
+                       meta=payload.get("meta", {}))  # fmt: skip
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def _batched(items: Any, size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+ProgressHook = Callable[[int], None]
