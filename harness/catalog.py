@@ -10,6 +10,7 @@ SUITES: dict[str, str] = {
     "synth-edit": "harness.suites.synth_edit.suite:SynthEditSuite",
     "folder": "harness.suites.folder:FolderSuite",
     # -- photo-ops and standard benchmarks (issue: benchmark suites) -----------------------
+    "photo-ops": "harness.suites.photo_ops.suite:PhotoOpsSuite",
 }
 
 EDITORS: dict[str, str] = {
