@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from harness import registry
+from harness.cli.main import app
+from harness.protocols import BaseEditor
+from harness.records import EditRecord, RunRecord, read_jsonl
+from harness.runner import RunConfig, RunError, run_evaluation
+from harness.types import EditRequest, EditResult
+
+from .conftest import write_folder_suite
+
+
+class RaisesOnThird(BaseEditor):
+    name = "raises-on-third"
+
+    def __init__(self, **_):
+        pass
+
+    def edit_one(self, request: EditRequest) -> EditResult:
+        if request.sample_id == "item-2":
+            raise RuntimeError("boom on item-2")
+        return EditResult(status="ok", image=request.source)
+
+
+class RaisesOnWholeBatch:
+    """An editor whose batch call raises whenever item-1 is in the batch."""
+
+    name = "batch-raiser"
+    capabilities = BaseEditor.capabilities
+
+    def __init__(self, **_):
+        pass
+
+    def fingerprint(self):
+        return {"name": self.name}
+
+    def edit(self, requests):
+        if any(r.sample_id == "item-1" for r in requests):
+            raise ValueError("cannot do item-1")
+        return [EditResult(status="ok", image=r.source) for r in requests]
+
+
+registry.editors.register("raises-on-third", RaisesOnThird)
+registry.editors.register("batch-raiser", RaisesOnWholeBatch)
+
+
+def _cells(out):
+    with open(out / "leaderboard.csv") as handle:
+        return {(r["editor"], r["metric"], r["group"]): r for r in csv.DictReader(handle)}
+
+
+def test_run_writes_records_manifest_and_leaderboard(tmp_path):
+    suite = write_folder_suite(tmp_path / "data")
+    out = tmp_path / "run"
+    summary = run_evaluation(RunConfig(suites=[f"folder:{suite}"], editors=["identity", "oracle"], out=out))
+    cells = _cells(out)
+    assert float(cells[("oracle", "psnr", "all")]["mean"]) == 100.0
+    assert float(cells[("identity", "psnr", "all")]["mean"]) < 20
+    assert cells[("oracle", "psnr", "all")]["reference"] == "True"
+    assert cells[("identity", "l1", "level=L1")]["n"] == "3"
+    assert float(cells[("identity", "psnr", "all")]["coverage"]) == 1.0
+    records = list(read_jsonl(out / "records.jsonl", RunRecord))
+    assert len(records) == 6 * 2 * 7
+    manifest = (out / "manifest.json").read_text()
+    assert "size_policy" in manifest and "fingerprints" in manifest and "packages" in manifest
+    assert summary.counters.edits_computed == 12
+    # every image referenced is in the content-addressed store
+    for edit in read_jsonl(out / "edits.jsonl", EditRecord):
+        assert (out / "images" / edit.edited_hash[:2] / f"{edit.edited_hash}.png").exists()
+
+
+def test_an_editor_raising_on_one_sample_yields_one_error_and_the_run_continues(tmp_path):
+    suite = write_folder_suite(tmp_path / "data")
+    for name in ("raises-on-third", "batch-raiser"):
+        out = tmp_path / name
+        run_evaluation(RunConfig(suites=[f"folder:{suite}"], editors=[name], out=out, metrics=["psnr"]))
+        edits = {e.sample_id: e for e in read_jsonl(out / "edits.jsonl", EditRecord)}
+        failed = [sid for sid, e in edits.items() if e.status == "error"]
+        assert len(edits) == 6 and len(failed) == 1
+        assert "boom on item-2" in edits["item-2"].error or "cannot do item-1" in edits["item-1"].error
+        cell = _cells(out)[(name, "psnr", "all")]
+        assert float(cell["coverage"]) == pytest.approx(5 / 6)
+        assert float(cell["strict_mean"]) < float(cell["mean"])
+
+
+def test_a_corrupt_image_is_one_error_record_naming_its_path(tmp_path):
+    suite = write_folder_suite(tmp_path / "data", n=3)
+    (suite / "s1.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    out = tmp_path / "run"
+    run_evaluation(RunConfig(suites=[f"folder:{suite}"], editors=["identity"], out=out, metrics=["psnr"]))
+    records = {r.sample_id: r for r in read_jsonl(out / "records.jsonl", RunRecord)}
+    assert records["item-1"].status == "error"
+    assert "s1.png" in records["item-1"].error
+    assert records["item-0"].status == records["item-2"].status == "ok"
+
+
+def test_unwritable_out_is_one_clear_error(tmp_path):
+    suite = write_folder_suite(tmp_path / "data", n=1)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(RunError, match="cannot write to --out"):
+        run_evaluation(RunConfig(suites=[f"folder:{suite}"], editors=["identity"], out=blocker / "run"))
+    result = CliRunner().invoke(app, ["run", "--suite", f"folder:{suite}", "--editors", "identity",
+                                      "--out", str(blocker / "run")])  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot write to --out" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--suite", "synth-edti"], "Did you mean 'synth-edit'"),
+        (["--editors", "oracel"], "Did you mean 'oracle'"),
+        (["--metrics", "pnsr"], "Did you mean 'psnr'"),
+    ],
+)
+def test_unknown_names_exit_2_with_did_you_mean(tmp_path, args, expected):
+    result = CliRunner().invoke(app, ["run", *args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+
+
+def test_cached_edits_and_scores_are_reused_across_run_directories(tmp_path):
+    suite = write_folder_suite(tmp_path / "data")
+    config = dict(suites=[f"folder:{suite}"], editors=["raises-on-third"], metrics=["psnr", "ssim"])
+    first = run_evaluation(RunConfig(out=tmp_path / "a", **config))
+    second = run_evaluation(RunConfig(out=tmp_path / "b", **config))
+    assert first.counters.edits_computed == 6 and first.counters.scores_computed == 10
+    # ok edits come from the cache; the transient error is retried, never cached
+    assert (second.counters.edits_reused, second.counters.edits_computed) == (5, 1)
+    assert (second.counters.scores_reused, second.counters.scores_computed) == (10, 0)
+    assert (tmp_path / "a" / "leaderboard.csv").read_text() == (tmp_path / "b" / "leaderboard.csv").read_text()
+
+
+def test_ls_json_lists_components_with_availability():
+    import json
+
+    result = CliRunner().invoke(app, ["ls", "--json"])
+    assert result.exit_code == 0
+    listing = json.loads(result.stdout)
+    assert set(listing) >= {"suites", "editors", "metrics"}
+    editors = {e["name"]: e for e in listing["editors"]}
+    assert editors["identity"]["available"] is True
+    assert all({"name", "available", "reason"} <= set(e) for e in listing["suites"])
+
+
+def test_shards_merge_into_the_single_run_leaderboard(tmp_path):
+    suite = write_folder_suite(tmp_path / "data", n=7)
+    base = dict(suites=[f"folder:{suite}"], editors=["identity", "oracle"], use_cache=False)
+    run_evaluation(RunConfig(out=tmp_path / "single", **base))
+    for k in (1, 2, 3):
+        run_evaluation(RunConfig(out=tmp_path / f"shard{k}", shard=(k, 3), **base))
+    result = CliRunner().invoke(app, ["merge", *(str(tmp_path / f"shard{k}") for k in (1, 2, 3)),
+                                      "--out", str(tmp_path / "merged")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    single = (tmp_path / "single" / "leaderboard.csv").read_text()
+    assert (tmp_path / "merged" / "leaderboard.csv").read_text() == single
+    assert os.path.getsize(tmp_path / "shard1" / "records.jsonl") < os.path.getsize(
+        tmp_path / "single" / "records.jsonl"
+    )
+
+
+def test_identity_floor_is_not_perfect_on_random_content(tmp_path):
+    suite = write_folder_suite(tmp_path / "data", n=2)
+    run_evaluation(RunConfig(suites=[f"folder:{suite}"], editors=["identity"], out=tmp_path / "r",
+                             metrics=["edit_region_psnr"]))  # fmt: skip
+    value = float(_cells(tmp_path / "r")[("identity", "edit_region_psnr", "all")]["mean"])
+    assert value < 10 and np.isfinite(value)
