@@ -1,0 +1,1 @@
+"""The leaderboard: submissions, verification, the board store, the HTML report and comparisons."""
