@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness import aggregate as agg
 from harness import manifest as mf
+from harness.backends import make_executor
 from harness.cache import Cache, edit_key, score_key
 from harness.fingerprint import stable_hash
 from harness.images import ImageStore, image_hash
@@ -48,6 +49,8 @@ class RunConfig:
     use_cache: bool = True
     cache_dir: Path | None = None
     batch_size: int = SAMPLE_BATCH
+    backend: str = "local"
+    ray_address: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -134,6 +137,8 @@ class _Run:
         self.images = ImageStore(out / "images")
         self.cache = Cache(config.cache_dir) if config.use_cache else None
         self.done = _load_done(out)
+        options = {"address": config.ray_address} if config.backend == "ray" else {}
+        self.executor = make_executor(config.backend, plan, **options)
         self._write_manifest()
         self.sample_log = JsonlLog(out / "samples.jsonl")
         self.edit_log = JsonlLog(out / "edits.jsonl")
@@ -148,6 +153,7 @@ class _Run:
             log.close()
         if self.cache is not None:
             self.cache.close()
+        self.executor.close()
 
     def _write_manifest(self) -> None:
         path = self.out / "manifest.json"
@@ -303,7 +309,7 @@ class _Run:
                 continue
             pending.append((sample, request, key))
         for chunk in _batched(pending, max(1, caps.batch_size)):
-            outputs = self._call_editor(editor, [request for _, request, _ in chunk])
+            outputs = self._call_editor(editor_name, [request for _, request, _ in chunk])
             for (sample, _, key), result in zip(chunk, outputs, strict=True):
                 record = self._store_edit(suite_name, split, sample.id, editor_name, result, caps.reference)
                 if self.cache is not None and getattr(editor, "cache_edits", True):
@@ -325,17 +331,17 @@ class _Run:
             dict(request.params),
         )
 
-    def _call_editor(self, editor: Any, requests: list[EditRequest]) -> list[EditResult]:
+    def _call_editor(self, editor_name: str, requests: list[EditRequest]) -> list[EditResult]:
         start = time.perf_counter()
         try:
-            outputs = list(editor.edit(requests))
+            outputs = self.executor.edit(editor_name, requests)
             if len(outputs) != len(requests):
                 raise RuntimeError(f"editor returned {len(outputs)} results for {len(requests)} requests")
         except Exception:
             outputs = []
             for request in requests:  # isolate the item that raises
                 try:
-                    outputs.extend(editor.edit([request]))
+                    outputs.extend(self.executor.edit(editor_name, [request]))
                 except Exception as exc:
                     outputs.append(EditResult(status="error", error=f"{type(exc).__name__}: {exc}"))
         self.counters.editor_seconds += time.perf_counter() - start
@@ -408,7 +414,9 @@ class _Run:
                     to_compute.append((sample, key))
             if to_compute:
                 start = time.perf_counter()
-                scored = metric.score([ScoreInput(s, edits[s.id][1]) for s, _ in to_compute])
+                scored = self.executor.score(
+                    metric_name, [ScoreInput(s, edits[s.id][1]) for s, _ in to_compute]
+                )
                 self.counters.metric_seconds += time.perf_counter() - start
                 rows = []
                 for (sample, key), record in zip(to_compute, scored, strict=True):

@@ -69,6 +69,10 @@ def run(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print planned calls, cache hits and cost; run nothing."
     ),
+    backend: str = typer.Option("local", "--backend", help="Where edits and scores run: local or ray."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Existing Ray cluster address (default: start a local one)."
+    ),
 ) -> None:
     """Evaluate editors on suites; write records, manifest and leaderboard to --out."""
     from harness.runner import RunConfig, RunError, run_evaluation
@@ -85,7 +89,11 @@ def run(
         use_cache=not no_cache,
         cache_dir=cache_dir,
         batch_size=batch_size,
+        backend=backend,
+        ray_address=ray_address,
     )
+    if backend not in ("local", "ray"):
+        fail(f"--backend must be 'local' or 'ray', got '{backend}'")
     try:
         if dry_run:
             from harness.dry_run import print_dry_run
