@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.images import image_hash
 from harness.records import RunRecord
 from harness.types import Sample, ScoreInput
 
@@ -24,13 +23,10 @@ class ReplayedScore:
 
 
 def sample_input_hashes(sample: Sample) -> dict[str, str]:
-    """The sample part of a score cache key, as the runner builds it."""
-    inputs = {"source": image_hash(sample.source), "instruction": sample.instruction}
-    if sample.target is not None:
-        inputs["target"] = image_hash(sample.target)
-    if sample.mask is not None:
-        inputs["mask"] = image_hash(sample.mask)
-    return inputs
+    """The sample part of a score cache key, exactly as the runner builds it."""
+    from harness.runner import _sample_input_hashes
+
+    return _sample_input_hashes(sample)
 
 
 class JudgeReplay:

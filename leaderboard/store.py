@@ -141,9 +141,11 @@ class Board:
             for path in staged.root.glob("*/*.png"):
                 self.images.copy_from(staged, path.stem)
         for sample in samples:
-            for image in (sample.source, sample.target, sample.mask):
-                if image is not None:
-                    self.images.put(image)
+            self.images.put(sample.source)
+            if sample.target is not None:
+                self.images.put(sample.target)
+            if sample.mask is not None:
+                self.images.put(sample.mask.astype("uint8") * 255)  # stored as the runner stores masks
         target = self.runs_dir / run_id
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.images import ImageDecodeError, image_hash, resize_to
+from harness.images import ImageDecodeError, image_hash
 from harness.records import EditRecord, RunRecord, SampleRecord, from_dict
 from harness.types import Sample, ScoreInput
 from leaderboard.bundle import BundleError
@@ -264,7 +264,7 @@ def _verify_cell(
         except (OSError, ImageDecodeError) as exc:
             reasons.append(f"cannot read image: {exc}")
             continue
-        batch.append((record, ScoreInput(sample, fit_to_reference(edited, sample)), edit.edited_hash))
+        batch.append((record, ScoreInput(sample, edited), edit.edited_hash))
     if batch:
         if judged:
             rescored, why = replay.score(metric, batch)
@@ -307,12 +307,6 @@ def _full_fp(metric: Any) -> str:
     from harness.fingerprint import stable_hash
 
     return stable_hash(metric.fingerprint())
-
-
-def fit_to_reference(edited: Any, sample: Sample) -> Any:
-    """The harness's size rule: resize the edited image to the reference (target, else source) size."""
-    reference = sample.target if sample.target is not None else sample.source
-    return resize_to(edited, reference.shape[:2])
 
 
 def _same_outcome(record: RunRecord, status: str, value: float | None, tolerance: Tolerance) -> bool:

@@ -6,4 +6,7 @@ works without optional extras. The harness names them as strings, so it never im
 statically.
 """
 
-CLI_PLUGINS: tuple[str, ...] = ("harness.cli.core_commands:register",)
+CLI_PLUGINS: tuple[str, ...] = (
+    "harness.cli.core_commands:register",
+    "leaderboard.cli:register",
+)

@@ -163,7 +163,7 @@ def write_run(
                     sample.level,
                     source_hash=store.put(sample.source),
                     target_hash=store.put(sample.target),
-                    mask_hash=store.put(sample.mask),
+                    mask_hash=store.put(sample.mask.astype(np.uint8) * 255),
                 )  # fmt: skip
             )
         for editor in editors:
