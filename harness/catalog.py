@@ -11,6 +11,19 @@ SUITES: dict[str, str] = {
     "folder": "harness.suites.folder:FolderSuite",
     # -- photo-ops and standard benchmarks (issue: benchmark suites) -----------------------
     "photo-ops": "harness.suites.photo_ops.suite:PhotoOpsSuite",
+    "magicbrush": "harness.suites.benchmarks.magicbrush:MagicBrushSuite",
+    "emu-edit": "harness.suites.benchmarks.emu_edit:EmuEditSuite",
+    "gedit-bench": "harness.suites.benchmarks.gedit:GEditBenchSuite",
+    "imgedit": "harness.suites.benchmarks.imgedit:ImgEditSuite",
+    "pie-bench": "harness.suites.benchmarks.pie_bench:PieBenchSuite",
+    "complex-edit": "harness.suites.benchmarks.complex_edit:ComplexEditSuite",
+    "kris-bench": "harness.suites.benchmarks.reasoning:KrisBenchSuite",
+    "risebench": "harness.suites.benchmarks.reasoning:RiseBenchSuite",
+    "anyedit": "harness.suites.benchmarks.pairs:AnyEditSuite",
+    "hq-edit": "harness.suites.benchmarks.pairs:HQEditSuite",
+    "psr": "harness.suites.benchmarks.pairs:PSRSuite",
+    "realedit": "harness.suites.benchmarks.pairs:RealEditSuite",
+    "ultraedit": "harness.suites.benchmarks.pairs:UltraEditSuite",
 }
 
 EDITORS: dict[str, str] = {
@@ -33,6 +46,22 @@ METRICS: dict[str, str] = {
     "synth_exact": "harness.suites.synth_edit.checker:SynthExact",
     "synth_partial": "harness.suites.synth_edit.checker:SynthPartial",
     # -- learned perceptual metrics -----------------------------------------------------------
+    "clip_i": "harness.metrics.learned.clip:ClipI",
+    "clip_t": "harness.metrics.learned.clip:ClipT",
+    "clip_out": "harness.metrics.learned.clip:ClipOut",
+    "clip_dir": "harness.metrics.learned.clip:ClipDir",
+    "clip_i@ViT-L-14": "harness.metrics.learned.clip:ClipIViTL14",
+    "clip_t@ViT-L-14": "harness.metrics.learned.clip:ClipTViTL14",
+    "clip_out@ViT-L-14": "harness.metrics.learned.clip:ClipOutViTL14",
+    "clip_dir@ViT-L-14": "harness.metrics.learned.clip:ClipDirViTL14",
+    "dino": "harness.metrics.learned.dino:Dino",
+    "structure_distance": "harness.metrics.learned.dino:StructureDistance",
+    "lpips": "harness.metrics.learned.lpips_metric:Lpips",
+    "lpips_vgg": "harness.metrics.learned.lpips_metric:LpipsVgg",
+    "pie_psnr": "harness.metrics.learned.pie:PiePSNR",
+    "pie_mse": "harness.metrics.learned.pie:PieMSE",
+    "pie_ssim": "harness.metrics.learned.pie:PieSSIM",
+    "pie_lpips": "harness.metrics.learned.pie:PieLpips",
     # -- judges (also listed in JUDGES) ----------------------------------------------------------
 }
 

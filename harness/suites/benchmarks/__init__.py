@@ -1,0 +1,1 @@
+"""Loaders for the standard instruction-editing benchmarks (data fetched by ``ieval data fetch``)."""
