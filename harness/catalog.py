@@ -31,6 +31,18 @@ EDITORS: dict[str, str] = {
     "oracle": "baselines.reference:OracleEditor",
     "from-dir": "baselines.reference:FromDirEditor",
     # -- API editors ----------------------------------------------------------------------
+    "openai/gpt-image-1": "baselines.api.openai_images:GptImage1",
+    "openai/gpt-image-1-mini": "baselines.api.openai_images:GptImage1Mini",
+    "openai/gpt-image-1.5": "baselines.api.openai_images:GptImage15",
+    "gemini/gemini-2.5-flash-image": "baselines.api.gemini:GeminiImageEditor",
+    "bfl/flux-kontext-pro": "baselines.api.bfl:FluxKontextPro",
+    "bfl/flux-kontext-max": "baselines.api.bfl:FluxKontextMax",
+    "ark/seededit-3.0": "baselines.api.ark:SeedEdit30",
+    "ark/seedream-4.0": "baselines.api.ark:Seedream40",
+    "dashscope/qwen-image-edit": "baselines.api.dashscope:QwenImageEdit",
+    "stability/inpaint": "baselines.api.stability:StabilityInpaint",
+    "stability/search-and-replace": "baselines.api.stability:StabilitySearchAndReplace",
+    "replicate/*": "baselines.api.replicate:ReplicateEditor",
     # -- diffusers editors and fixed pipelines ----------------------------------------------
     # -- ImageEdit-R1 -----------------------------------------------------------------------
 }

@@ -9,4 +9,5 @@ statically.
 CLI_PLUGINS: tuple[str, ...] = (
     "harness.cli.core_commands:register",
     "leaderboard.cli:register",
+    "baselines.api.mock.cli:register",
 )
