@@ -8,6 +8,7 @@ statically.
 
 CLI_PLUGINS: tuple[str, ...] = (
     "harness.cli.core_commands:register",
+    "harness.cli.data_commands:register",
     "leaderboard.cli:register",
     "baselines.api.mock.cli:register",
 )

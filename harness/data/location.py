@@ -33,7 +33,9 @@ def missing_layout(folder: Path, layout: Sequence[str]) -> list[str]:
     return [pattern for pattern in layout if next(iter(folder.glob(pattern)), None) is None]
 
 
-def not_downloaded_reason(name: str, layout: Sequence[str], root: str | os.PathLike[str] | None = None) -> str | None:
+def not_downloaded_reason(
+    name: str, layout: Sequence[str], root: str | os.PathLike[str] | None = None
+) -> str | None:
     """None when every layout pattern matches a file, else the one-line reason with the fetch command."""
     folder = dataset_dir(name, root)
     missing = missing_layout(folder, layout)
