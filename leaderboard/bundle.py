@@ -13,6 +13,7 @@ import io
 import json
 import re
 import stat
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,18 +179,18 @@ def _check_name(name: str) -> None:
 
 
 def _check_png(name: str, data: bytes, limits: BundleLimits) -> None:
-    if not data.startswith(PNG_SIGNATURE):
+    if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 24:
         raise BundleError(f"bundle rejected: '{name}' is not a PNG file")
+    width, height = struct.unpack(">II", data[16:24])  # read before any decoder sees the pixels
+    if width * height > limits.max_image_pixels:
+        raise BundleError(
+            f"bundle rejected: '{name}' is {width}x{height} pixels, over the "
+            f"{limits.max_image_pixels}-pixel limit (decompression bomb guard)"
+        )
     try:
         with PILImage.open(io.BytesIO(data)) as img:
             if img.format != "PNG":
                 raise BundleError(f"bundle rejected: '{name}' is not a PNG file")
-            pixels = img.width * img.height
-            if pixels > limits.max_image_pixels:
-                raise BundleError(
-                    f"bundle rejected: '{name}' is {img.width}x{img.height} pixels, over the "
-                    f"{limits.max_image_pixels}-pixel limit (decompression bomb guard)"
-                )
             img.load()
             array = _pixels(img)
     except BundleError:
