@@ -45,6 +45,7 @@ EDITORS: dict[str, str] = {
     "replicate/*": "baselines.api.replicate:ReplicateEditor",
     # -- diffusers editors and fixed pipelines ----------------------------------------------
     # -- ImageEdit-R1 -----------------------------------------------------------------------
+    "imageedit-r1": "imageedit_r1.editor:ImageEditR1Editor",
 }
 
 METRICS: dict[str, str] = {

@@ -11,4 +11,5 @@ CLI_PLUGINS: tuple[str, ...] = (
     "harness.cli.data_commands:register",
     "leaderboard.cli:register",
     "baselines.api.mock.cli:register",
+    "imageedit_r1.cli:register",
 )

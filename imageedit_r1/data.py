@@ -1,0 +1,176 @@
+"""Training data: suite samples -> (observation prompt, ground-truth plan) pairs.
+
+The prompt is what the policy sees at run time: the instruction and the scene as the grounding
+tool describes it (``EditingEnvironment.reset``). The target plan is converted from the suite's
+ground-truth program, with scene objects mapped to the region handles grounding returned (nearest
+centre). Only train splits feed training; the test split of synth-edit uses held-out phrasings.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.types import Sample
+from imageedit_r1.plan import WHOLE_IMAGE, SubEdit, format_plan
+
+POSITION_NAMES = {"centre": "center"}
+
+
+@dataclass(frozen=True)
+class PlanExample:
+    prompt: str
+    completion: str
+    sample_id: str
+    suite: str
+    level: str = ""
+    reference: tuple[SubEdit, ...] = field(default_factory=tuple)
+
+
+class ConversionError(ValueError):
+    """A ground-truth program this converter cannot express as a plan (the sample is skipped)."""
+
+
+def match_regions(
+    objects: Sequence[Mapping[str, Any]], regions: Sequence[Mapping[str, Any]], width: int, height: int
+) -> dict[str, str]:
+    """Scene object id -> region handle, by nearest centre (each region used once)."""
+    mapping: dict[str, str] = {}
+    free = list(regions)
+    for obj in objects:
+        ox, oy = float(obj["x"]) / width, float(obj["y"]) / height
+        best, best_distance = None, math.inf
+        for region in free:
+            cx, cy = region["center"]
+            distance = math.hypot(cx - ox, cy - oy)
+            if distance < best_distance:
+                best, best_distance = region, distance
+        if best is not None and best_distance < 0.08:
+            mapping[str(obj["id"])] = str(best["id"])
+            free.remove(best)
+    return mapping
+
+
+def _handle(subject: Mapping[str, Any] | None, handles: Mapping[str, str]) -> str:
+    if not subject or str(subject.get("id")) not in handles:
+        raise ConversionError(f"subject {subject!r} has no grounded region")
+    return handles[str(subject["id"])]
+
+
+def background_goal(background: Mapping[str, Any]) -> str:
+    kind = background.get("kind")
+    if kind == "plain":
+        return str(background["colour"])
+    if kind == "gradient":
+        return f"{background['direction']} gradient from {background['colour']} to {background['colour2']}"
+    if kind == "texture":
+        return f"{background['texture']} texture"
+    raise ConversionError(f"unknown background {background!r}")
+
+
+def synth_subedits(program: Sequence[Mapping[str, Any]], handles: Mapping[str, str]) -> list[SubEdit]:
+    """A synth-edit ground-truth program (JSON form) as sub-edits over region handles."""
+    out: list[SubEdit] = []
+    for step in program:
+        action, args = step["action"], dict(step.get("arguments") or {})
+        subject = step.get("subject")
+        if action == "recolor":
+            out.append(SubEdit("recolor", _handle(subject, handles), str(args["colour"])))
+        elif action == "remove":
+            out.append(SubEdit("remove", _handle(subject, handles), ""))
+        elif action == "resize":
+            out.append(SubEdit("resize", _handle(subject, handles), str(args["size"])))
+        elif action == "replace_shape":
+            out.append(SubEdit("replace", _handle(subject, handles), str(args["shape"])))
+        elif action == "swap":
+            out.append(SubEdit("swap", _handle(subject, handles), _handle(args.get("other"), handles)))
+        elif action == "move":
+            if args.get("region"):
+                goal = POSITION_NAMES.get(args["region"], args["region"])
+            elif isinstance(args.get("anchor"), Mapping):
+                goal = _handle(args["anchor"], handles)
+            else:
+                raise ConversionError("move to an unnamed place")
+            out.append(SubEdit("move", _handle(subject, handles), goal))
+        elif action == "add":
+            where = POSITION_NAMES.get(str(args.get("region", "")), str(args.get("region", "")))
+            if not where:
+                raise ConversionError("add at an unnamed place")
+            obj = f"{args['size']} {args['colour']} {args['shape']}"
+            out.append(SubEdit("add", WHOLE_IMAGE, f"{obj} at {where}"))
+        elif action == "background":
+            out.append(SubEdit("background", WHOLE_IMAGE, background_goal(args["background"])))
+        else:
+            raise ConversionError(f"unknown action {action!r}")
+    return out
+
+
+def photo_subedits(program: Sequence[Mapping[str, Any]]) -> list[SubEdit]:
+    """A photo-ops program ``[{op, args}]`` as whole-image sub-edits (goal = the op's parameter)."""
+    out = []
+    for step in program:
+        args = dict(step.get("args") or {})
+        goal = str(next(iter(args.values()))) if args else ""
+        out.append(SubEdit(str(step["op"]), WHOLE_IMAGE, goal))
+    return out
+
+
+def reference_subedits(sample: Sample, regions: Sequence[Mapping[str, Any]]) -> list[SubEdit]:
+    """The ground-truth plan of ``sample`` given the regions grounding returned."""
+    meta = sample.metadata
+    if "source_scene" in meta and "program" in meta:
+        scene = meta["source_scene"]
+        height, width = sample.source.shape[:2]
+        width, height = int(scene.get("width", width)), int(scene.get("height", height))
+        handles = match_regions(scene.get("objects", []), regions, width, height)
+        return synth_subedits(meta["program"], handles)
+    if "program" in meta:
+        return photo_subedits(meta["program"])
+    raise ConversionError("sample carries no ground-truth program")
+
+
+def build_examples(
+    samples: Iterable[Sample],
+    observe: Callable[[Sample], tuple[str, list[dict[str, Any]]]],
+    suite: str,
+) -> tuple[list[PlanExample], list[str]]:
+    """Examples for every sample whose program converts; the ids skipped, with reasons."""
+    examples, skipped = [], []
+    for sample in samples:
+        if not isinstance(sample, Sample):
+            skipped.append(f"{getattr(sample, 'id', '?')}: invalid sample")
+            continue
+        prompt, regions = observe(sample)
+        try:
+            reference = reference_subedits(sample, regions)
+        except (ConversionError, KeyError, TypeError) as exc:
+            skipped.append(f"{sample.id}: {exc}")
+            continue
+        examples.append(
+            PlanExample(
+                prompt, " " + format_plan(reference), sample.id, suite, sample.level, tuple(reference)
+            )
+        )
+    return examples, skipped
+
+
+def _pseudo_word(rng: random.Random) -> str:
+    return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 8)))
+
+
+def add_word_noise(prompt: str, rate: float, rng: random.Random) -> str:
+    """Replace a fraction ``rate`` of the instruction's words by random letter strings.
+
+    Vocabulary-agnostic robustness noise: the policy learns to infer the edit from the words
+    that remain and from the scene, instead of leaning on one verb it saw in training.
+    """
+    if rate <= 0 or not prompt.startswith("instruction: "):
+        return prompt
+    head, sep, rest = prompt.partition("\n")
+    words = head[len("instruction: ") :].split(" ")
+    noisy = [(_pseudo_word(rng) if rng.random() < rate else w) for w in words]
+    return "instruction: " + " ".join(noisy) + sep + rest

@@ -1,0 +1,165 @@
+"""The ``imageedit-r1`` editor: a trained decomposition policy driving the tool layer.
+
+``imageedit-r1`` loads the checkpoint shipped in the package (``imageedit_r1/checkpoints/default``);
+``imageedit-r1:PATH`` loads another (a local directory or a Hugging Face model id). A batch is
+grounded, planned in one greedy batched generation, and executed request by request; every
+decision (grounding, each tool call with its arguments, status and intermediate image, the
+verification verdicts) is in ``EditResult.trace``. A bad plan or a failing tool is a recorded
+failure with its reason, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.fingerprint import file_sha256
+from harness.protocols import BaseEditor, EditorCapabilities
+from harness.types import EditRequest, EditResult, TraceStep, Usage
+
+DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
+CARD_FILE = "imageedit_r1.json"
+WEIGHT_FILES = ("model.safetensors",)
+
+
+def checkpoint_card(path: Path) -> dict[str, Any]:
+    """The checkpoint's card (training stages, smoke flag), or {} when it has none."""
+    card = path / CARD_FILE
+    try:
+        return json.loads(card.read_text(encoding="utf-8")) if card.exists() else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def checkpoint_problem(source: str) -> str | None:
+    """None when ``source`` looks loadable, else one line on what is missing and how to fix it."""
+    path = Path(source)
+    if path.is_dir():
+        if not (path / "config.json").exists() or not any((path / w).exists() for w in WEIGHT_FILES):
+            return (
+                f"checkpoint {path} lacks config.json or model.safetensors; train one with 'ieval train sft'"
+            )
+        return None
+    if source == str(DEFAULT_CHECKPOINT):
+        return (
+            f"the shipped checkpoint is missing at {path}; reinstall the package or pass "
+            "imageedit-r1:PATH to a checkpoint from 'ieval train sft' / 'ieval train grpo'"
+        )
+    if source.startswith((".", "/", "~")):
+        return f"no checkpoint at {source}; pass imageedit-r1:PATH to a directory from 'ieval train'"
+    return None  # a model id: resolved (offline: from the local HF cache) when loading
+
+
+class ImageEditR1Editor(BaseEditor):
+    name = "imageedit-r1"
+    version = "1"
+    capabilities = EditorCapabilities(seeded=True, batch_size=64)
+
+    def __init__(
+        self,
+        arg: str | None = None,
+        checkpoint: str | None = None,
+        device: str | None = None,
+        max_new_tokens: int = 160,
+        generation_batch: int = 64,
+        verify: bool = True,
+        **_: Any,
+    ) -> None:
+        self.checkpoint = str(checkpoint or arg or DEFAULT_CHECKPOINT)
+        self.device = device
+        self.max_new_tokens = max_new_tokens
+        self.generation_batch = generation_batch
+        self.verify = verify
+        self._agents: Any = None
+        self._load_error = ""
+        self.card = checkpoint_card(Path(self.checkpoint))
+
+    @classmethod
+    def unavailable_reason(cls, arg: str | None = None) -> str | None:
+        for module in ("torch", "transformers"):
+            try:
+                __import__(module)
+            except ImportError:
+                return f"needs {module} (pip install 'ieval[train]')"
+        return checkpoint_problem(str(arg or DEFAULT_CHECKPOINT))
+
+    def config(self) -> dict[str, Any]:
+        path = Path(self.checkpoint)
+        weights = path / "model.safetensors"
+        identity = file_sha256(str(weights))[:16] if weights.exists() else self.checkpoint
+        return {
+            "weights": identity,
+            "max_new_tokens": self.max_new_tokens,
+            "verify": self.verify,
+            "greedy": True,
+        }
+
+    def _system(self) -> Any:
+        if self._agents is None and not self._load_error:
+            from imageedit_r1.agents import AgentSystem
+            from imageedit_r1.policy import PolicyLoadError, load_policy
+            from imageedit_r1.toolbox import default_toolbox
+
+            problem = checkpoint_problem(self.checkpoint)
+            if problem:
+                self._load_error = problem
+                return None
+            try:
+                policy = load_policy(self.checkpoint, device=self.device)
+            except PolicyLoadError as exc:
+                self._load_error = str(exc)
+                return None
+
+            def generate(prompts: list[str]) -> list[str]:
+                return policy.generate(
+                    prompts, max_new_tokens=self.max_new_tokens, batch_size=self.generation_batch
+                )
+
+            self._agents = AgentSystem(default_toolbox, generate, verify=self.verify)
+        return self._agents
+
+    def edit(self, requests: Sequence[EditRequest]) -> list[EditResult]:
+        agents = self._system()
+        if agents is None:
+            return [
+                EditResult(status="error", error=f"imageedit-r1 cannot load: {self._load_error}")
+                for _ in requests
+            ]
+        start = time.perf_counter()
+        try:
+            runs = agents.run([(r.source, r.instruction, r.seed) for r in requests])
+        except Exception as exc:  # a batch-level failure: every item gets the reason
+            return [EditResult(status="error", error=f"{type(exc).__name__}: {exc}") for _ in requests]
+        per_item = (time.perf_counter() - start) / max(len(requests), 1)
+        smoke = bool(self.card.get("smoke", False))
+        return [self._result(run, per_item, smoke) for run in runs]
+
+    def _result(self, run: Any, seconds: float, smoke: bool) -> EditResult:
+        plan_step = TraceStep(
+            tool="plan",
+            arguments={"policy_output": run.completion[:2000]},
+            status="ok" if run.plan.ok else "invalid",
+            message=run.plan.error or json.dumps([s.to_dict() for s in run.plan.subedits]),
+        )
+        trace = [plan_step, *run.episode.trace]
+        usage = Usage(calls=len(run.episode.trace), seconds=seconds)
+        provider = {"end_reason": run.episode.end_reason, "invalid_calls": run.episode.invalid_calls}
+        if not run.plan.subedits:
+            reason = f"policy output is not a plan: {run.plan.error}"
+            return EditResult(
+                status="error", error=reason, trace=trace, usage=usage, provider=provider, smoke=smoke
+            )
+        edits = [
+            s for s in run.episode.trace if s.status == "ok" and s.tool not in ("ground", "finish", "verify")
+        ]
+        if not edits:
+            reason = "no sub-edit could be executed: " + "; ".join(run.episode.errors[:3])
+            return EditResult(
+                status="error", error=reason, trace=trace, usage=usage, provider=provider, smoke=smoke
+            )
+        return EditResult(
+            status="ok", image=run.episode.image, trace=trace, usage=usage, provider=provider, smoke=smoke
+        )

@@ -1,0 +1,73 @@
+"""Training logs: one JSON object per line (flushed per record) and a learning-curve PNG."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+
+class MetricsLog:
+    """Append-only JSONL; ``records()`` reads it back (a torn last line is skipped)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        clean = {k: _plain(v) for k, v in record.items()}
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(clean, sort_keys=True) + "\n")
+            handle.flush()
+
+    def records(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def plot_curves(
+    records: Sequence[Mapping[str, Any]], keys: Sequence[str], path: str | os.PathLike[str], title: str
+) -> Path | None:
+    """One panel per key (x = ``step``); returns the PNG path, or None without matplotlib/data."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    present = [k for k in keys if any(r.get(k) is not None for r in records)]
+    if not present:
+        return None
+    fig, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.2), squeeze=False)
+    for axis, key in zip(axes[0], present, strict=True):
+        points = [(r["step"], r[key]) for r in records if r.get(key) is not None and "step" in r]
+        axis.plot([p[0] for p in points], [p[1] for p in points], marker=".", linewidth=1)
+        axis.set_title(key)
+        axis.set_xlabel("step")
+        axis.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -1,0 +1,201 @@
+"""Cold-start SFT: next-token loss on the plan only (prompt tokens masked), then a checkpoint.
+
+Runs on one device or several through ``accelerate`` (``accelerate launch --config_file
+configs/accelerate/multi_gpu.yaml -m imageedit_r1.cli train sft ...``). Resumable: every checkpoint
+directory holds the model (safetensors), the tokenizer and ``trainer_state.pt`` (optimizer,
+scheduler, step); ``resume_from`` continues from it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from imageedit_r1.data import PlanExample
+from imageedit_r1.training.logs import MetricsLog, plot_curves
+
+
+@dataclass
+class SFTConfig:
+    output_dir: str
+    model_size: str = "tiny"
+    base_model: str | None = None  # a HF id / directory to fine-tune instead of building one
+    vocab_size: int = 1024
+    epochs: float = 3.0
+    max_steps: int | None = None
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    warmup_steps: int = 50
+    weight_decay: float = 0.01
+    max_length: int = 384
+    word_noise: float = 0.0
+    seed: int = 0
+    log_every: int = 20
+    save_every: int = 0
+    resume_from: str | None = None
+
+
+def tokenize_example(
+    tokenizer: Any, prompt: str, completion: str, max_length: int
+) -> tuple[list[int], list[int]]:
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    ids = (prompt_ids + completion_ids)[:max_length]
+    labels = ([-100] * len(prompt_ids) + completion_ids)[:max_length]
+    return ids, labels
+
+
+def collate(batch: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
+    import torch
+
+    width = max(len(ids) for ids, _ in batch)
+    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, (ids, labs) in enumerate(batch):
+        input_ids[row, : len(ids)] = torch.tensor(ids)
+        labels[row, : len(labs)] = torch.tensor(labs)
+        attention[row, : len(ids)] = 1
+    return {"input_ids": input_ids, "labels": labels, "attention_mask": attention}
+
+
+def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]:
+    """Train and save ``output_dir/final``; returns a summary (final loss, steps, seconds)."""
+    import torch
+    from accelerate import Accelerator
+
+    from imageedit_r1.data import add_word_noise
+    from imageedit_r1.policy import Policy, build_model, build_tokenizer, load_policy
+
+    if not examples:
+        raise ValueError("no SFT examples")
+    accelerator = Accelerator()
+    out = Path(config.output_dir)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    start_step = 0
+    if config.resume_from:
+        policy = load_policy(config.resume_from, device="cpu")
+        state_path = Path(config.resume_from) / "trainer_state.pt"
+        state = torch.load(state_path, weights_only=False) if state_path.exists() else None
+    elif config.base_model:
+        policy, state = load_policy(config.base_model, device="cpu"), None
+    else:
+        texts = [e.prompt + " " + e.completion for e in examples]
+        tokenizer = build_tokenizer(texts, config.vocab_size)
+        policy, state = Policy(build_model(tokenizer, config.model_size), tokenizer), None
+    model, tokenizer = policy.model, policy.tokenizer
+    model.train()
+
+    steps_per_epoch = max(math.ceil(len(examples) / config.batch_size), 1)
+    total_steps = config.max_steps or max(int(config.epochs * steps_per_epoch), 1)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+
+    def lr_at(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        progress = (step - config.warmup_steps) / max(total_steps - config.warmup_steps, 1)
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_step = int(state["step"])
+        rng.setstate(state["rng"])
+    model, optimizer = accelerator.prepare(model, optimizer)
+    log = MetricsLog(out / "metrics.jsonl")
+    began = time.perf_counter()
+    order: list[int] = []
+    loss_value = float("nan")
+    for step in range(start_step, total_steps):
+        if len(order) < config.batch_size:
+            fresh = list(range(len(examples)))
+            rng.shuffle(fresh)
+            order.extend(fresh)
+        chosen = [examples[order.pop()] for _ in range(config.batch_size)]
+        local = chosen[accelerator.process_index :: accelerator.num_processes]
+        batch = [
+            tokenize_example(
+                tokenizer, add_word_noise(e.prompt, config.word_noise, rng), e.completion, config.max_length
+            )
+            for e in local
+        ]
+        tensors = {k: v.to(accelerator.device) for k, v in collate(batch, tokenizer.pad_token_id).items()}
+        loss = model(**tensors).loss
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss_value = float(accelerator.gather(loss.detach()).mean())
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"SFT loss became {loss_value} at step {step + 1}")
+        if accelerator.is_main_process and ((step + 1) % config.log_every == 0 or step + 1 == total_steps):
+            log.write(
+                {
+                    "stage": "sft",
+                    "step": step + 1,
+                    "loss": loss_value,
+                    "lr": scheduler.get_last_lr()[0],
+                    "seconds": time.perf_counter() - began,
+                }
+            )
+        if config.save_every and (step + 1) % config.save_every == 0 and step + 1 < total_steps:
+            _save(
+                accelerator,
+                model,
+                tokenizer,
+                optimizer,
+                scheduler,
+                rng,
+                step + 1,
+                out / f"checkpoint-{step + 1}",
+            )
+    final = out / "final"
+    _save(accelerator, model, tokenizer, optimizer, scheduler, rng, total_steps, final)
+    if accelerator.is_main_process:
+        plot_curves(log.records(), ["loss", "lr"], out / "sft_curve.png", "SFT")
+    return {
+        "steps": total_steps,
+        "final_loss": loss_value,
+        "seconds": time.perf_counter() - began,
+        "checkpoint": str(final),
+        "parameters": sum(p.numel() for p in accelerator.unwrap_model(model).parameters()),
+    }
+
+
+def _save(
+    accelerator: Any,
+    model: Any,
+    tokenizer: Any,
+    optimizer: Any,
+    scheduler: Any,
+    rng: Any,
+    step: int,
+    path: Path,
+) -> None:
+    import torch
+
+    accelerator.wait_for_everyone()
+    if not accelerator.is_main_process:
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    accelerator.unwrap_model(model).save_pretrained(path, safe_serialization=True)
+    tokenizer.save_pretrained(path)
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "step": step,
+            "rng": rng.getstate(),
+        },
+        path / "trainer_state.pt",
+    )
