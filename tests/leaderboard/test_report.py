@@ -1,0 +1,87 @@
+"""The HTML report without a browser: content, escaping, and only the needed images copied."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from leaderboard.bundle import pack_bundle
+from leaderboard.report import write_report
+from leaderboard.rundir import RunDirError
+from leaderboard.store import Board
+from tests.leaderboard.toy import ToyEditor, fails_every, identity, noisy, write_run
+
+HOSTILE_EDITOR = "<script>window.__pwned=1</script>"
+HOSTILE_INSTRUCTION = '<img src=x onerror="window.__pwned=1"> '
+
+
+def hostile_run(root):
+    editors = [
+        ToyEditor("good", noisy(3), trace=True),
+        ToyEditor(HOSTILE_EDITOR, fails_every(4, "refused", identity)),
+    ]
+    return write_run(root, editors, instruction_prefix=HOSTILE_INSTRUCTION, count=8)
+
+
+def gallery_data(html: str) -> list[dict]:
+    match = re.search(r'<script type="application/json" id="gallery-data">(.*?)</script>', html, re.S)
+    return json.loads(match.group(1))
+
+
+def test_report_has_ranking_breakdowns_plots_and_gallery(run_dir, tmp_path):
+    index = write_report(run_dir, tmp_path / "site")
+    html = index.read_text()
+    ranking = html.split('<section id="plots">')[0]
+    assert re.findall(r'<tr class="rank-row[^"]*" data-editor="([^"]+)"', ranking)[:5] == [
+        "good", "good-twin", "identity", "flaky", "oracle",
+    ]  # fmt: skip
+    assert "random-weights" not in html  # smoke never shown
+    assert html.count("<svg") == 2  # score vs cost, score by level for the primary metric
+    assert 'data-by="level"' in html and 'data-by="category"' in html
+    items = gallery_data(html)
+    assert len(items) == 5 * 12
+    failed = [i for i in items if i["failed"]]
+    assert len(failed) == 4 and {i["editor"] for i in failed} == {"flaky"}
+    assert items[0]["failed"]  # failures come first
+    traced = next(i for i in items if i["editor"] == "good")
+    assert [s["tool"] for s in traced["trace"]] == ["segment", "recolor"]
+    assert all(s["image"].startswith("img/") for s in traced["trace"])
+
+
+def test_only_the_needed_images_are_copied(run_dir, tmp_path):
+    index = write_report(run_dir, tmp_path / "site")
+    items = gallery_data(index.read_text())
+    referenced = {i[k] for i in items for k in ("source", "edited", "target") if i[k]}
+    referenced |= {s["image"] for i in items for s in i["trace"] if s["image"]}
+    copied = {f"img/{p.name}" for p in (tmp_path / "site" / "img").iterdir()}
+    assert copied == referenced
+    assert len(list((run_dir / "images").glob("*/*.png"))) > len(copied)  # smoke outputs and masks stay out
+
+
+def test_hostile_names_and_instructions_are_text(tmp_path):
+    index = write_report(hostile_run(tmp_path / "run"), tmp_path / "site")
+    html = index.read_text()
+    assert "<script>window.__pwned" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html  # ranking cell, escaped
+    items = gallery_data(html)  # and the JSON still round-trips to the exact text
+    assert {i["editor"] for i in items} == {"good", HOSTILE_EDITOR}
+    assert items[0]["instruction"].startswith(HOSTILE_INSTRUCTION)
+
+
+def test_report_from_a_board(run_dir, tmp_path):
+    pack_bundle(run_dir, tmp_path / "b.zip")
+    Board(tmp_path / "board").add(tmp_path / "b.zip")
+    index = write_report(tmp_path / "board", tmp_path / "site")
+    html = index.read_text()
+    assert 'class="prov-re-scored"' in html
+    items = gallery_data(html)
+    assert all(i["source"] and i["target"] for i in items)  # re-created by the board
+    assert all((tmp_path / "site" / i["source"]).is_file() for i in items)
+
+
+def test_report_on_a_wrong_path_is_one_line(tmp_path):
+    with pytest.raises(RunDirError, match="neither a run directory"):
+        write_report(tmp_path, tmp_path / "site")
