@@ -55,15 +55,22 @@ class GeneratedEdit:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def follow_leniently(scene: Scene, program: list[EditStep]) -> Scene:
+    """Execute by reference, skipping steps whose reference no longer resolves (what a literal
+    agent does when it follows the words in whatever order it was given)."""
+    for step in program:
+        try:
+            scene = apply_step(scene, step, by_reference=True)
+        except ProgramError:
+            continue
+    return scene
+
+
 def order_matters(source: Scene, program: list[EditStep], target: Scene) -> bool:
-    """True when following the steps in reverse order (references re-resolved) misses the target."""
+    """True when following the steps in reverse order misses the target (``follow_leniently``)."""
     if len(program) < 2:
         return False
-    try:
-        reversed_result = apply_program(source, list(reversed(program)), by_reference=True)
-    except ProgramError:
-        return True
-    return not scenes_equivalent(reversed_result, target)
+    return not scenes_equivalent(follow_leniently(source, list(reversed(program))), target)
 
 
 def _single(draft: StepDraft | None, category: str, indirect: bool):

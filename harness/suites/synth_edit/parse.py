@@ -50,12 +50,18 @@ def angular_moments(
 ) -> np.ndarray:
     """|m_k| = |sum w rho^2 e^{-ik phi}| / sum w rho^2 for k in MOMENT_ORDERS (rotation invariant)."""
     dx, dy = cols + 0.5 - cx, rows + 0.5 - cy
-    weight = alpha * (dx * dx + dy * dy)
-    phi = np.arctan2(dy, dx)
+    rho2 = dx * dx + dy * dy
+    weight = alpha * rho2
     total = weight.sum()
     if total <= 0:
         return np.zeros(len(MOMENT_ORDERS))
-    return np.array([abs((weight * np.exp(-1j * k * phi)).sum()) / total for k in MOMENT_ORDERS])
+    unit = (dx - 1j * dy) / np.sqrt(np.maximum(rho2, 1e-12))  # e^{-i phi}
+    power = unit ** (MOMENT_ORDERS[0] - 1)
+    moments = []
+    for _ in MOMENT_ORDERS:
+        power = power * unit
+        moments.append(abs((weight * power).sum()) / total)
+    return np.array(moments)
 
 
 @lru_cache(maxsize=1)
@@ -105,13 +111,13 @@ def _measure_components(
         if component.sum() < min_area:
             continue
         free = (local == 0) | component
-        interior = ndimage.binary_erosion(component, iterations=2)
+        interior = grow(component, -2)
         if not interior.any():
             interior = component
         patch_chroma = chroma[r0:r1, c0:c1]
         object_chroma = float(np.median(patch_chroma[interior]))
-        near = ndimage.binary_dilation(component, iterations=2)
-        ring = ndimage.binary_dilation(component, iterations=5) & ~near & (local == 0)
+        near = grow(component, 2)
+        ring = grow(component, 5) & ~near & (local == 0)
         ring_chroma = float(np.median(patch_chroma[ring])) if ring.any() else 0.0
         span = max(object_chroma - ring_chroma, 1.0)
         support = near & free
@@ -149,10 +155,19 @@ def parse_objects(image: np.ndarray) -> tuple[SceneObject, ...]:
     return tuple(objects)
 
 
+def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Dilate (pixels > 0) or erode (pixels < 0) a bool mask by a square of half-width |pixels|."""
+    if pixels == 0:
+        return mask
+    size = 2 * abs(pixels) + 1
+    if pixels > 0:
+        return ndimage.maximum_filter(mask, size=size, mode="constant", cval=False)
+    return ndimage.minimum_filter(mask, size=size, mode="constant", cval=False)
+
+
 def object_region_mask(image: np.ndarray, dilation: int = 3) -> np.ndarray:
     """bool (H, W): pixels belonging to (or within ``dilation`` px of) any saturated object."""
-    mask = _chroma(image) > CHROMA_THRESHOLD / 2
-    return ndimage.binary_dilation(mask, iterations=dilation) if dilation else mask
+    return grow(_chroma(image) > CHROMA_THRESHOLD / 2, dilation)
 
 
 def parse_background(image: np.ndarray, objects_mask: np.ndarray | None = None) -> Background:
