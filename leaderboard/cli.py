@@ -10,7 +10,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
@@ -168,8 +167,7 @@ def compare(
     seed: int = typer.Option(0, "--seed", help="Bootstrap / permutation seed."),
 ) -> None:
     """Per-metric differences B - A over shared samples, with paired bootstrap and permutation tests."""
-    from leaderboard.compare import compare_runs
-    from leaderboard.render import fmt_value
+    from leaderboard.compare import compare_runs, format_differences
     from leaderboard.rundir import RunDirError, load_run
 
     try:
@@ -179,17 +177,9 @@ def compare(
     rows = compare_runs(a, b, editor_a=editor_a, editor_b=editor_b, seed=seed)
     if not rows:
         fail("the runs share no (suite, metric, editor) cell; name the editors with --editor-a/--editor-b")
-    table = Table(title=f"B - A  (A = {run_a}, B = {run_b})")
-    for column in ("suite", "metric", "editor A", "editor B", "n", "mean A", "mean B", "B - A [95% CI]",
-                   "p boot", "p perm", "verdict"):  # fmt: skip
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            f"{r.suite}/{r.split}", r.metric, r.editor_a, r.editor_b, str(r.n_shared), fmt_value(r.mean_a),
-            fmt_value(r.mean_b), f"{r.difference:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]",
-            f"{r.p_bootstrap:.3f}", f"{r.p_permutation:.3f}", r.verdict,
-        )  # fmt: skip
-    stdout.print(table)
+    stdout.print(f"B - A over shared samples (A = {run_a}, B = {run_b})", markup=False, highlight=False)
+    for line in format_differences(rows):
+        stdout.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

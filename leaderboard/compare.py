@@ -104,3 +104,31 @@ def compare_runs(
                 )  # fmt: skip
             )
     return out
+
+
+def format_differences(rows: list[MetricDifference]) -> list[str]:
+    """Aligned plain-text lines, one per compared cell (greppable, no wrapping)."""
+    header = ("suite", "metric", "editor A", "editor B", "n", "mean A", "mean B", "B - A [95% CI]", "p boot",
+              "p perm", "verdict")  # fmt: skip
+    table = [header]
+    for r in rows:
+        table.append(
+            (
+                f"{r.suite}/{r.split}",
+                r.metric,
+                r.editor_a,
+                r.editor_b,
+                str(r.n_shared),
+                f"{r.mean_a:.4f}",
+                f"{r.mean_b:.4f}",
+                f"{r.difference:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]",
+                f"{r.p_bootstrap:.3f}",
+                f"{r.p_permutation:.3f}",
+                r.verdict,
+            )  # fmt: skip
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    ]
