@@ -1,0 +1,124 @@
+"""Availability before download, `ieval ls --json`, and `ieval data fetch/verify` on local copies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness import registry
+from harness.data.location import DATA_DIR_ENV, data_root
+from harness.suites.benchmarks.pie_bench import PieBenchSuite
+from tests.suites.benchmark_fixtures import image, write_json, write_png
+
+BENCHMARKS = (
+    "magicbrush",
+    "emu-edit",
+    "gedit-bench",
+    "imgedit",
+    "pie-bench",
+    "complex-edit",
+    "kris-bench",
+    "risebench",
+    "anyedit",
+    "hq-edit",
+    "psr",
+    "realedit",
+    "ultraedit",
+)
+
+
+def _app():  # noqa: ANN202
+    from harness.cli.main import app
+
+    return app
+
+
+def test_data_root_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    assert data_root() == tmp_path
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert data_root() == Path.home() / ".cache" / "ieval" / "data"
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_missing_benchmark_is_unavailable_with_the_fetch_command(data_dir: Path, name: str) -> None:
+    availability = registry.suites.availability(name)
+    assert not availability.available
+    assert f"not downloaded: run 'ieval data fetch {name}'" in availability.reason
+
+
+def test_ls_json_lists_every_suite_with_reason(data_dir: Path) -> None:
+    result = CliRunner().invoke(_app(), ["ls", "--json"])
+    assert result.exit_code == 0, result.output
+    suites = {entry["name"]: entry for entry in json.loads(result.stdout)["suites"]}
+    assert suites["photo-ops"]["available"] is True
+    for name in BENCHMARKS:
+        assert suites[name]["available"] is False
+        assert f"ieval data fetch {name}" in suites[name]["reason"]
+
+
+def _pie_fixture(root: Path) -> None:
+    write_png(root / "annotation_images" / "a.png", image(1, (512, 512)))
+    entry = {
+        "image_path": "a.png",
+        "original_prompt": "a cat",
+        "editing_prompt": "a [dog]",
+        "editing_instruction": "make it a dog",
+        "editing_type_id": "1",
+        "blended_word": "cat dog",
+        "mask": [0, 10],
+    }
+    write_json(root / "mapping_file.json", {"000": entry, "001": entry, "002": entry})
+
+
+def test_fetch_manual_benchmark_records_manifest_and_verify_checks_it(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(_app(), ["data", "fetch", "pie-bench"])
+    assert missing.exit_code == 1 and "PnPInversion README" in missing.stderr
+    _pie_fixture(data_dir / "pie-bench")
+    fetched = runner.invoke(_app(), ["data", "fetch", "pie-bench"])
+    assert fetched.exit_code == 0, fetched.output
+    assert "records: test 3" in fetched.stdout
+    manifest = json.loads((data_dir / "pie-bench" / "ieval-manifest.json").read_text())
+    assert set(manifest["files"]) == {"annotation_images/a.png", "mapping_file.json"} and manifest[
+        "counts"
+    ] == {"test": 3}
+
+    published = runner.invoke(_app(), ["data", "verify", "pie-bench"])
+    assert (
+        published.exit_code == 1 and "split test: 3 records, the benchmark publishes 700" in published.stderr
+    )
+
+    monkeypatch.setattr(PieBenchSuite, "expected_counts", {"test": 3})
+    ok = runner.invoke(_app(), ["data", "verify", "pie-bench", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["ok"] is True and json.loads(ok.stdout)["files_checked"] == 2
+
+    write_png(data_dir / "pie-bench" / "annotation_images" / "a.png", image(2, (512, 512)))
+    tampered = runner.invoke(_app(), ["data", "verify", "pie-bench"])
+    assert tampered.exit_code == 1 and "annotation_images/a.png: sha256" in tampered.stderr
+
+
+def test_fetch_from_the_hub_offline_fails_with_one_line(data_dir: Path) -> None:
+    result = CliRunner().invoke(_app(), ["data", "fetch", "gedit-bench"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "stepfun-ai/GEdit-Bench@58159f3de6689982b1df7f1a6c557ded16548a24" in lines[0]
+
+
+def test_fetch_refuses_embedded_and_unknown_suites(data_dir: Path) -> None:
+    embedded = CliRunner().invoke(_app(), ["data", "fetch", "photo-ops"])
+    assert embedded.exit_code == 2 and "nothing to fetch" in embedded.stderr
+    unknown = CliRunner().invoke(_app(), ["data", "verify", "gedt-bench"])
+    assert unknown.exit_code == 2 and "Did you mean 'gedit-bench'" in unknown.stderr
+
+
+def test_verify_without_manifest_names_the_fetch_command(data_dir: Path) -> None:
+    _pie_fixture(data_dir / "pie-bench")
+    result = CliRunner().invoke(_app(), ["data", "verify", "pie-bench"])
+    assert result.exit_code == 1 and "run 'ieval data fetch pie-bench'" in result.stderr
