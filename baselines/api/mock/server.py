@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
@@ -85,6 +86,9 @@ class MockState:
             self.attempts: Counter[str] = Counter()
             self.blobs: dict[str, bytes] = {}
             self.tasks: dict[str, dict[str, Any]] = {}
+            self.main_call_times: dict[str, list[float]] = {}
+            self.in_flight = 0
+            self.max_in_flight = 0
             self.next_id = 0
 
     def count(self, provider: str, endpoint: str) -> None:
@@ -102,12 +106,27 @@ class MockState:
         rule = parse_directive(prompt) or self.faults.choose(provider, prompt)
         key = f"{provider}|{model}|{prompt}"
         with self.lock:
+            self.main_call_times.setdefault(key, []).append(time.monotonic())
             seen = self.attempts[key]
             self.attempts[key] += 1
             if rule is None or rule.name == "none" or (rule.times >= 0 and seen >= rule.times):
                 return rule if rule is not None and rule.name == "none" else None
             self.fault_counts[f"{provider}:{rule.name}"] += 1
         return rule
+
+    def call_times(self, provider: str, model: str, prompt: str) -> list[float]:
+        """Monotonic arrival times of the main (prompt-carrying) calls for one prompt."""
+        with self.lock:
+            return list(self.main_call_times.get(f"{provider}|{model}|{prompt}", []))
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def served_edit(self, provider: str, model: str, prompt: str, source: bytes) -> None:
         key = f"{provider}|{model}|{prompt}|{hashlib.sha256(source).hexdigest()}"
@@ -123,11 +142,13 @@ class MockState:
                 "faults": dict(sorted(self.fault_counts.items())),
                 "edits_served": sum(self.served.values()),
                 "duplicate_edits": sum(n - 1 for n in self.served.values() if n > 1),
+                "max_in_flight": self.max_in_flight,
             }
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # header and body go out as separate writes
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
@@ -140,6 +161,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
+        state = self.server.mock.state
+        state.enter()
+        try:
+            self._answer()
+        finally:
+            state.leave()
+
+    def _answer(self) -> None:
         from baselines.api.mock.providers import HANDLERS
 
         mock = self.server.mock

@@ -81,7 +81,11 @@ def stability(ex: Exchange) -> Reply:
     state.served_edit("stability", operation, prompt, source_bytes)
     finish = "CONTENT_FILTERED" if rule and rule.name == "refusal" else "SUCCESS"
     seed = int(form.get("seed", b"0") or 0)
+    request_id = {"x-request-id": state.new_id("req")}
     if ex.headers.get("accept", "").startswith("image/"):
-        return Reply(200, edited, "image/png", {"finish-reason": finish, "seed": str(seed)}, state.latency_s)
+        headers = {"finish-reason": finish, "seed": str(seed), **request_id}
+        return Reply(200, edited, "image/png", headers, state.latency_s)
     data = truncated_b64(edited) if rule and rule.name == "truncated_b64" else b64(edited)
-    return json_reply(200, {"image": data, "finish_reason": finish, "seed": seed}, delay_s=state.latency_s)
+    return json_reply(
+        200, {"image": data, "finish_reason": finish, "seed": seed}, request_id, state.latency_s
+    )
