@@ -15,8 +15,8 @@ from harness.registry import UnknownNameError
 
 EXIT_USAGE = 2
 DEFAULT_EDITORS = ("identity", "oracle", "classic-pipeline", "imageedit-r1")
-stderr = Console(stderr=True)
-stdout = Console()
+stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+stdout = Console(width=None if sys.stdout.isatty() else 160)
 
 suite_app = typer.Typer(help="Work with suites.", no_args_is_help=True)
 
