@@ -1,0 +1,287 @@
+"""``--backend ray``: editors and metrics run in pools of Ray actors.
+
+The runner still owns planning, records, cache and resume; this executor only answers
+``edit(editor_name, requests)`` and ``score(metric_name, inputs)``, splitting each call across a
+pool's actors and returning results in request order, so records are the same as with ``local``.
+
+* Two pools. The GPU pool has one actor per GPU of the cluster, each holding that whole GPU
+  (pinned through a placement group); it hosts every component whose class sets ``num_gpus`` to a
+  number > 0. The CPU pool has ``cpu_actors`` actors (default: the cluster's CPUs, at most 4) that
+  hold no logical CPU and host every other component. On a cluster without GPUs the GPU
+  components get one CPU actor of their own, so a large model is loaded once, not per CPU.
+* An actor builds each component it is asked for from the registry factory and the name's
+  argument (never a pickled live object), once, and reuses it for every later batch; the built
+  component's fingerprint must equal the one the runner records, or the call fails.
+* Backpressure: at most ``max_in_flight_per_actor`` chunks (of at most ``max_chunk`` items) per
+  actor are submitted at a time, so the object store holds a bounded number of images.
+* ``address`` connects to a running cluster (the harness must be importable on its nodes);
+  without it a local cluster is started, and shut down again on ``close``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.protocols import fingerprint_id
+from harness.registry import Registry, unavailable_reason
+from harness.types import EditRequest, EditResult, ScoreInput, ScoreRecord
+
+DEFAULT_MAX_CPU_ACTORS = 4
+DEFAULT_MAX_CHUNK = 16
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """How an actor builds its component: the registry factory, the name's argument, the
+    fingerprint the runner records, and the GPU share one instance needs."""
+
+    kind: str
+    name: str
+    factory: Any
+    arg: str | None
+    fingerprint: str
+    num_gpus: float
+
+
+def gpu_share(component: Any) -> float:
+    """What a component declares through its class attribute ``num_gpus`` (0 or absent: CPU only)."""
+    value = getattr(type(component), "num_gpus", 0) or 0
+    if not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{type(component).__name__}.num_gpus must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def build_component(spec: ComponentSpec) -> Any:
+    """Construct the component on the worker, as the planner did on the driver."""
+    reason = unavailable_reason(spec.factory, spec.arg)
+    if reason:
+        raise RuntimeError(f"{spec.kind} '{spec.name}' is unavailable on this Ray worker: {reason}")
+    component = spec.factory(arg=spec.arg) if spec.arg is not None else spec.factory()
+    built = fingerprint_id(component)
+    if built != spec.fingerprint:
+        raise RuntimeError(
+            f"{spec.kind} '{spec.name}' built on a Ray worker has fingerprint {built}, the run records "
+            f"{spec.fingerprint}; make its config independent of where it runs"
+        )
+    return component
+
+
+class ComponentWorker:
+    """The actor body: builds each component it is asked for once and keeps it."""
+
+    def __init__(self) -> None:
+        self.components: dict[tuple[str, str], Any] = {}
+
+    def load(self, spec: ComponentSpec) -> dict[str, Any]:
+        import ray
+
+        key = (spec.kind, spec.name)
+        if key not in self.components:
+            self.components[key] = build_component(spec)
+        return {"pid": os.getpid(), "gpu_ids": [str(g) for g in ray.get_gpu_ids()]}
+
+    def edit(self, name: str, requests: list[EditRequest]) -> list[EditResult]:
+        return list(self.components[("editor", name)].edit(requests))
+
+    def score(self, name: str, inputs: list[ScoreInput]) -> list[ScoreRecord]:
+        return list(self.components[("metric", name)].score(inputs))
+
+
+class ActorPool:
+    """Actors of one placement class; ``call`` splits items into chunks and gathers them in order."""
+
+    def __init__(
+        self, actors: list[Any], max_in_flight_per_actor: int = 2, max_chunk: int = DEFAULT_MAX_CHUNK
+    ):
+        if not actors:
+            raise ValueError("an actor pool needs at least one actor")
+        self.actors = actors
+        self.max_in_flight = max(1, max_in_flight_per_actor) * len(actors)
+        self.max_chunk = max(1, max_chunk)
+        self.peak_in_flight = 0
+        self.loaded: dict[tuple[str, str], list[str]] = {}  # component -> where each actor runs it
+
+    def load(self, spec: ComponentSpec) -> None:
+        """Build ``spec`` on every actor (once); a failure is one line naming the component."""
+        import ray
+
+        key = (spec.kind, spec.name)
+        if key in self.loaded:
+            return
+        try:
+            info = ray.get([actor.load.remote(spec) for actor in self.actors])
+        except Exception as exc:
+            raise RuntimeError(
+                f"could not build {spec.kind} '{spec.name}' on Ray workers: {_cause(exc)}"
+            ) from exc
+        self.loaded[key] = [",".join(i["gpu_ids"]) or "cpu" for i in info]
+
+    def chunks(self, items: Sequence[Any]) -> list[list[Any]]:
+        size = min(self.max_chunk, max(1, math.ceil(len(items) / len(self.actors))))
+        return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+    def call(self, method: str, name: str, items: Sequence[Any]) -> list[Any]:
+        import ray
+
+        chunks = self.chunks(items)
+        results: list[list[Any] | None] = [None] * len(chunks)
+        in_flight: dict[Any, tuple[int, int]] = {}  # ref -> (chunk index, actor index)
+        load = [0] * len(self.actors)
+        next_chunk = 0
+        while next_chunk < len(chunks) or in_flight:
+            while next_chunk < len(chunks) and len(in_flight) < self.max_in_flight:
+                actor_index = min(range(len(self.actors)), key=load.__getitem__)
+                ref = getattr(self.actors[actor_index], method).remote(name, chunks[next_chunk])
+                in_flight[ref] = (next_chunk, actor_index)
+                load[actor_index] += 1
+                next_chunk += 1
+            self.peak_in_flight = max(self.peak_in_flight, len(in_flight))
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            for ref in done:
+                chunk_index, actor_index = in_flight.pop(ref)
+                load[actor_index] -= 1
+                results[chunk_index] = ray.get(ref)
+        ordered: list[Any] = []
+        for chunk, result in zip(chunks, results, strict=True):
+            if result is None or len(result) != len(chunk):
+                got = "nothing" if result is None else f"{len(result)} results"
+                raise RuntimeError(f"a Ray worker returned {got} for {len(chunk)} items")
+            ordered.extend(result)
+        return ordered
+
+    def kill(self) -> None:
+        import ray
+
+        for actor in self.actors:
+            ray.kill(actor)
+
+
+class RayExecutor:
+    """Runs the plan's editors and metrics in Ray actor pools (see the module docstring)."""
+
+    def __init__(
+        self,
+        plan: Any,
+        address: str | None = None,
+        cpu_actors: int | None = None,
+        max_in_flight_per_actor: int = 2,
+        max_chunk: int = DEFAULT_MAX_CHUNK,
+    ) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise RuntimeError("--backend ray needs the 'ray' package: pip install 'ray>=2.31'") from exc
+        self.plan = plan
+        self.started_cluster = False
+        if ray.is_initialized():
+            pass  # a cluster this process already joined (e.g. a notebook's); left running on close
+        elif address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+            self.started_cluster = True
+        resources = ray.cluster_resources()
+        self.cluster_cpus = int(resources.get("CPU", 1))
+        self.cluster_gpus = int(resources.get("GPU", 0))
+        self.cpu_actors = cpu_actors or max(1, min(DEFAULT_MAX_CPU_ACTORS, self.cluster_cpus))
+        self.max_in_flight_per_actor = max_in_flight_per_actor
+        self.max_chunk = max_chunk
+        self.pools: dict[str, ActorPool] = {}
+        self._placement_group: Any = None
+
+    # -- the Executor protocol ---------------------------------------------------------------------
+    def edit(self, editor_name: str, requests: list[EditRequest]) -> list[EditResult]:
+        if not requests:
+            return []
+        return self._pool_for("editor", editor_name).call("edit", editor_name, requests)
+
+    def score(self, metric_name: str, inputs: list[ScoreInput]) -> list[ScoreRecord]:
+        if not inputs:
+            return []
+        return self._pool_for("metric", metric_name).call("score", metric_name, inputs)
+
+    def placement(self) -> dict[str, list[str]]:
+        """Where each loaded component runs: ``"editor NAME" -> [GPU id or "cpu", one per actor]``."""
+        return {
+            f"{kind} {name}": where
+            for pool in self.pools.values()
+            for (kind, name), where in pool.loaded.items()
+        }
+
+    def close(self) -> None:
+        import ray
+
+        if not ray.is_initialized():
+            return
+        for pool in self.pools.values():
+            pool.kill()
+        self.pools.clear()
+        if self._placement_group is not None:
+            from ray.util.placement_group import remove_placement_group
+
+            remove_placement_group(self._placement_group)
+            self._placement_group = None
+        if self.started_cluster:
+            ray.shutdown()
+            self.started_cluster = False
+
+    # -- pools -------------------------------------------------------------------------------------
+    def _spec(self, kind: str, name: str) -> ComponentSpec:
+        from harness import registry
+
+        reg: Registry[Any] = registry.editors if kind == "editor" else registry.metrics
+        live = (self.plan.editors if kind == "editor" else self.plan.metrics)[name]
+        factory, arg = reg.factory(name)
+        return ComponentSpec(kind, name, factory, arg, fingerprint_id(live), gpu_share(live))
+
+    def _pool_for(self, kind: str, name: str) -> ActorPool:
+        spec = self._spec(kind, name)
+        placement = "cpu" if spec.num_gpus == 0 else ("gpu" if self.cluster_gpus else "gpu-less")
+        pool = self.pools.get(placement)
+        if pool is None:
+            pool = ActorPool(self._start_actors(placement), self.max_in_flight_per_actor, self.max_chunk)
+            self.pools[placement] = pool
+        pool.load(spec)
+        return pool
+
+    def _start_actors(self, placement: str) -> list[Any]:
+        import ray
+
+        worker = ray.remote(ComponentWorker)
+        if placement == "gpu":
+            from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+            group = self._gpu_placement_group()
+            return [
+                worker.options(
+                    num_cpus=0,
+                    num_gpus=1,
+                    scheduling_strategy=PlacementGroupSchedulingStrategy(
+                        group, placement_group_bundle_index=i
+                    ),
+                ).remote()
+                for i in range(self.cluster_gpus)
+            ]
+        count = self.cpu_actors if placement == "cpu" else 1
+        return [worker.options(num_cpus=0).remote() for _ in range(count)]
+
+    def _gpu_placement_group(self) -> Any:
+        if self._placement_group is None:
+            import ray
+            from ray.util.placement_group import placement_group
+
+            bundles = [{"GPU": 1.0} for _ in range(self.cluster_gpus)]
+            self._placement_group = placement_group(bundles, strategy="PACK")
+            ray.get(self._placement_group.ready(), timeout=120)
+        return self._placement_group
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost message of a Ray task/actor error, on one line."""
+    cause = getattr(exc, "cause", None) or exc.__cause__ or exc
+    text = str(cause).strip().splitlines()
+    return text[-1] if text else type(cause).__name__
