@@ -39,6 +39,7 @@ def browser():
 
 def open_page(browser, index: Path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(120_000)  # CI machines can be slow; a hang still fails
     problems: list[str] = []
     page.on(
         "console",
