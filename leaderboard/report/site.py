@@ -20,7 +20,7 @@ from leaderboard.report.plots import Point, bars_svg, scatter_svg
 from leaderboard.rundir import RunData, RunDirError, is_run_dir, load_run
 from leaderboard.store import Board, build_table
 
-ASSETS = Path(__file__).with_name("assets")
+ASSETS = Path(__file__).parent  # report.css and report.js ship beside this module (package data)
 
 
 def load_source(path: str | os.PathLike[str]) -> list[RunData]:
