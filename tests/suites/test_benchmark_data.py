@@ -122,3 +122,28 @@ def test_verify_without_manifest_names_the_fetch_command(data_dir: Path) -> None
     _pie_fixture(data_dir / "pie-bench")
     result = CliRunner().invoke(_app(), ["data", "verify", "pie-bench"])
     assert result.exit_code == 1 and "run 'ieval data fetch pie-bench'" in result.stderr
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_default_metrics_are_registered_preferred_metrics(data_dir: Path, name: str) -> None:
+    cls, _ = registry.suites.factory(name)
+    chosen = cls().default_metrics
+    assert all(metric in registry.metrics for metric in chosen)
+    assert chosen == tuple(m for m in cls.preferred_metrics if m in registry.metrics)
+    assert cls.source.revision is None or len(cls.source.revision) == 40
+
+
+def test_pixel_reference_benchmarks_default_to_pixel_metrics(data_dir: Path) -> None:
+    from harness.suites.benchmarks.magicbrush import MagicBrushSuite
+    from harness.suites.benchmarks.pairs import PSRSuite
+
+    assert MagicBrushSuite().default_metrics[:2] == ("l1", "l2")
+    assert set(PSRSuite().default_metrics) == {"l1", "l2", "psnr", "ssim"}
+
+
+def test_magicbrush_defaults_to_dev_until_the_manual_test_split_is_in_place(data_dir: Path) -> None:
+    from harness.suites.benchmarks.magicbrush import MagicBrushSuite
+
+    assert MagicBrushSuite().default_split == "dev"
+    write_json(data_dir / "magicbrush" / "test" / "edit_sessions.json", {})
+    assert MagicBrushSuite().default_split == "test"

@@ -63,7 +63,7 @@ class BenchmarkSuite:
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
     splits: ClassVar[tuple[str, ...]] = ()
-    default_metrics: ClassVar[tuple[str, ...]] = ()
+    preferred_metrics: ClassVar[tuple[str, ...]] = ()
     official_metrics: ClassVar[tuple[str, ...]] = ()
     official_aggregation: ClassVar[str | None] = None
     source: ClassVar[DataSource] = DataSource("manual")
@@ -90,6 +90,13 @@ class BenchmarkSuite:
             "revision": self.source.revision,
             "files_sha256": files_digest,
         }
+
+    @property
+    def default_metrics(self) -> tuple[str, ...]:
+        """The preferred metrics that are registered here (judges may come from a plug-in)."""
+        from harness import registry
+
+        return tuple(name for name in self.preferred_metrics if name in registry.metrics)
 
     def records(self, split: str) -> Iterator[Record]:
         raise NotImplementedError

@@ -23,7 +23,7 @@ SPLIT_FILES = {"real": ("**/test_real-*.parquet",), "syn": ("**/test_syn-*.parqu
 class ComplexEditSuite(BenchmarkSuite):
     name = "complex-edit"
     splits = ("real", "syn")
-    default_metrics = ("complex_edit_judge",)
+    preferred_metrics = ("complex_edit_judge",)
     official_metrics = ("complex_edit_if", "complex_edit_ip", "complex_edit_pq", "complex_edit_o")
     official_aggregation = "harness.suites.benchmarks.aggregation:complex_edit_overall"
     source = DataSource(

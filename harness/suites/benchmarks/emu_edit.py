@@ -49,7 +49,7 @@ def caption_exclusion(split: str, row: Mapping[str, Any]) -> str | None:
 class EmuEditSuite(BenchmarkSuite):
     name = "emu-edit"
     splits = ("test", "validation")
-    default_metrics = ("clip_dir", "clip_i", "clip_out", "dino")
+    preferred_metrics = ("clip_dir", "clip_i", "clip_out", "dino")
     official_metrics = ("clip_dir", "clip_i", "clip_out", "l1", "dino")
     source = DataSource(
         "hf",

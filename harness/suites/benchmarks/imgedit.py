@@ -33,7 +33,7 @@ TYPE_ALIASES = {"hybrid": "compose"}
 class ImgEditSuite(BenchmarkSuite):
     name = "imgedit"
     splits = ("basic", "uge")
-    default_metrics = ("imgedit_judge",)
+    preferred_metrics = ("imgedit_judge",)
     official_metrics = ("imgedit_judge",)
     official_aggregation = "harness.suites.benchmarks.aggregation:imgedit_overall"
     source = DataSource(

@@ -36,7 +36,7 @@ TEST_DIR = "test"
 class MagicBrushSuite(BenchmarkSuite):
     name = "magicbrush"
     splits = ("test", "dev", "test-multiturn", "dev-multiturn")
-    default_metrics = ("l1", "l2", "clip_i", "dino", "clip_t")
+    preferred_metrics = ("l1", "l2", "clip_i", "dino", "clip_t")
     official_metrics = ("l1", "l2", "clip_i", "dino", "clip_t")
     source = DataSource(
         "hf",
@@ -57,6 +57,11 @@ class MagicBrushSuite(BenchmarkSuite):
         "test": 1053,
         "test-multiturn": 535,
     }
+
+    @property
+    def default_split(self) -> str:
+        """``test`` once the manual test download is in place, else ``dev``."""
+        return "test" if (self.root / TEST_DIR / "edit_sessions.json").is_file() else "dev"
 
     def records(self, split: str) -> Iterator[Record]:
         multiturn = split.endswith("-multiturn")

@@ -144,7 +144,7 @@ def _jsonable(value: Any) -> Any:
 
 class AnyEditSuite(PairBenchmark):
     name = "anyedit"
-    default_metrics = ("l1", "clip_i", "clip_out", "dino")
+    preferred_metrics = ("l1", "clip_i", "clip_out", "dino")
     official_metrics = ("clip_i", "clip_out", "l1", "dino")
     source = DataSource(
         "hf",
@@ -168,7 +168,7 @@ class AnyEditSuite(PairBenchmark):
 
 class HQEditSuite(PairBenchmark):
     name = "hq-edit"
-    default_metrics = ("l1", "l2", "psnr", "ssim")
+    preferred_metrics = ("l1", "l2", "psnr", "ssim")
     official_metrics = ("hq_edit_alignment", "hq_edit_coherence")
     subset_size = 1000
     source = DataSource(
@@ -193,7 +193,7 @@ class HQEditSuite(PairBenchmark):
 
 class PSRSuite(PairBenchmark):
     name = "psr"
-    default_metrics = ("l1", "l2", "psnr", "ssim")
+    preferred_metrics = ("l1", "l2", "psnr", "ssim")
     official_metrics = ("imageedit_r1_judge",)
     source = DataSource(
         "hf",
@@ -217,7 +217,7 @@ class PSRSuite(PairBenchmark):
 
 class RealEditSuite(PairBenchmark):
     name = "realedit"
-    default_metrics = ("l1", "l2", "psnr", "ssim")
+    preferred_metrics = ("l1", "l2", "psnr", "ssim")
     official_metrics = ("viescore", "human_elo")
     source = DataSource(
         "manual",
@@ -241,7 +241,7 @@ class RealEditSuite(PairBenchmark):
 
 class UltraEditSuite(PairBenchmark):
     name = "ultraedit"
-    default_metrics = ("l1", "l2", "psnr", "ssim")
+    preferred_metrics = ("l1", "l2", "psnr", "ssim")
     official_metrics = ("imageedit_r1_judge",)
     subset_size = 1000
     source = DataSource(

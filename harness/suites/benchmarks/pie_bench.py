@@ -56,7 +56,7 @@ def plain_prompt(prompt: str) -> str:
 class PieBenchSuite(BenchmarkSuite):
     name = "pie-bench"
     splits = ("test",)
-    default_metrics = ("structure_distance", "pie_psnr", "pie_lpips", "pie_mse", "pie_ssim", "clip_t")
+    preferred_metrics = ("structure_distance", "pie_psnr", "pie_lpips", "pie_mse", "pie_ssim", "clip_t")
     official_metrics = (
         "structure_distance",
         "pie_psnr",

@@ -49,7 +49,7 @@ RISE_CATEGORIES = ("temporal", "causal", "spatial", "logical")
 class KrisBenchSuite(BenchmarkSuite):
     name = "kris-bench"
     splits = ("test",)
-    default_metrics = ("kris_judge",)
+    preferred_metrics = ("kris_judge",)
     official_metrics = ("kris_vc", "kris_vq", "kris_if", "kris_kp")
     official_aggregation = "harness.suites.benchmarks.aggregation:kris_overall"
     source = DataSource(
@@ -102,7 +102,7 @@ class KrisBenchSuite(BenchmarkSuite):
 class RiseBenchSuite(BenchmarkSuite):
     name = "risebench"
     splits = ("full", "subset64")
-    default_metrics = ("rise_judge",)
+    preferred_metrics = ("rise_judge",)
     official_metrics = (
         "rise_instruction_reasoning",
         "rise_appearance_consistency",

@@ -9,6 +9,7 @@ deterministic from ``seed``; the generator version is part of the fingerprint.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -99,10 +100,8 @@ class PhotoOpsSuite:
 
     @classmethod
     def unavailable_reason(cls, arg: str | None = None) -> str | None:
-        try:
-            import skimage.data  # noqa: F401
-        except ImportError:
-            return "needs scikit-image (pip install scikit-image) for its bundled photographs"
+        if importlib.util.find_spec("skimage") is None or importlib.util.find_spec("scipy") is None:
+            return "needs scikit-image and scipy (pip install scikit-image) for the bundled photographs"
         return None
 
     def fingerprint(self) -> dict[str, Any]:
@@ -112,7 +111,7 @@ class PhotoOpsSuite:
             "config": {"seed": self.seed, "size": self.size, "n_per_level": self.n_per_level},
         }
 
-    def count(self, split: str) -> int:
+    def num_samples(self, split: str) -> int:
         return len(LEVELS) * (self.n_per_level or DEFAULT_PER_LEVEL[split])
 
     def samples(self, split: str = "test", limit: int | None = None) -> Iterator[Sample | InvalidSample]:
