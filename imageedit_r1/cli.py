@@ -81,12 +81,14 @@ def grpo_command(
     seed: int = typer.Option(0),
 ) -> None:
     """GRPO (trl) with harness metrics as the reward, plan-then-execute."""
+    from imageedit_r1.rollouts import RolloutPool
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.corpus import build_corpus
     from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
 
     counts = _counts(synth, photo)
     corpus = build_corpus(counts, "train", keep_samples=max(counts.values()), workers=workers, offset=offset)
+    pool = RolloutPool(corpus.samples, default_toolbox, workers=workers or 0)
     config = GRPORunConfig(
         output_dir=str(out),
         init_checkpoint=init,
@@ -99,7 +101,10 @@ def grpo_command(
         resume_from=resume,
         seed=seed,
     )
-    summary = train_grpo(corpus.examples, corpus.samples, default_toolbox, config)
+    try:
+        summary = train_grpo(corpus.examples, pool, config)
+    finally:
+        pool.close()
     typer.echo(json.dumps(summary, indent=1))
 
 
@@ -132,6 +137,45 @@ def eval_command(
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+
+@train_app.command("pipeline")
+def pipeline_command(
+    out: Path = typer.Option(..., "--out"),
+    sft_synth: int = typer.Option(3000),
+    sft_photo: int = typer.Option(600),
+    grpo_samples: int = typer.Option(800),
+    test_synth: int = typer.Option(400),
+    test_photo: int = typer.Option(300),
+    model_size: str = typer.Option("tiny"),
+    sft_steps: int = typer.Option(1500),
+    grpo_steps: int = typer.Option(80),
+    grpo_seconds: float = typer.Option(150.0),
+    reward: list[str] = typer.Option(["harness", "f1"]),
+    baseline: list[str] = typer.Option(["classic-pipeline"]),
+    workers: int = typer.Option(14),
+    seed: int = typer.Option(0),
+) -> None:
+    """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment."""
+    from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
+
+    config = PipelineConfig(
+        out=str(out),
+        sft_synth=sft_synth,
+        sft_photo=sft_photo,
+        grpo_samples=grpo_samples,
+        test_synth=test_synth,
+        test_photo=test_photo,
+        model_size=model_size,
+        sft_steps=sft_steps,
+        grpo_steps=grpo_steps,
+        grpo_seconds=grpo_seconds,
+        rewards=tuple(reward),
+        baselines=tuple(baseline),
+        workers=workers,
+        seed=seed,
+    )
+    run_pipeline(config)
 
 
 if __name__ == "__main__":  # accelerate launch -m imageedit_r1.cli sft|grpo ...

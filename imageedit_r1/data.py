@@ -162,15 +162,30 @@ def _pseudo_word(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 8)))
 
 
+def _world_values() -> frozenset[str]:
+    from harness.suites.synth_edit.palette import BACKGROUND_COLOURS, COLOURS, SHAPES, SIZES, TEXTURES
+    from harness.suites.synth_edit.referring import ORDINAL_WORDS
+
+    values = {*COLOURS, *SHAPES, *(f"{s}s" for s in SHAPES), *SIZES, *TEXTURES, *ORDINAL_WORDS}
+    values |= {word for name in BACKGROUND_COLOURS for word in name.split()}
+    return frozenset(values)
+
+
 def add_word_noise(prompt: str, rate: float, rng: random.Random) -> str:
     """Replace a fraction ``rate`` of the instruction's words by random letter strings.
 
-    Vocabulary-agnostic robustness noise: the policy learns to infer the edit from the words
-    that remain and from the scene, instead of leaning on one verb it saw in training.
+    Vocabulary-agnostic robustness noise: attribute values of the world (colours, shapes,
+    sizes, ordinals), which the grounded scene can be matched against, are kept; any other word
+    may be replaced, so the policy learns to infer the edit from what remains and from the scene
+    instead of leaning on one verb it saw in training.
     """
     if rate <= 0 or not prompt.startswith("instruction: "):
         return prompt
+    keep = _world_values()
     head, sep, rest = prompt.partition("\n")
     words = head[len("instruction: ") :].split(" ")
-    noisy = [(_pseudo_word(rng) if rng.random() < rate else w) for w in words]
+    noisy = [
+        (_pseudo_word(rng) if rng.random() < rate and w.strip(".,?;:!").lower() not in keep else w)
+        for w in words
+    ]
     return "instruction: " + " ".join(noisy) + sep + rest

@@ -14,7 +14,6 @@ the synthesis agent turns each sub-edit into tool calls.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +78,17 @@ class EditingEnvironment:
         self.end_reason = ""
         if "ground" in self.toolbox:
             self.toolbox.call(self.workspace, ToolCall("ground", {"query": SCENE_QUERY, "max_regions": 32}))
+        self._grounding_steps = len(self.workspace.history)
+        return self.observation()
+
+    def restore(self, grounded: Workspace, instruction: str) -> str:
+        """Start an episode from a copy of an already grounded workspace (same scene, no re-grounding)."""
+        import copy
+
+        self.workspace = copy.deepcopy(grounded)
+        self.instruction = instruction
+        self.steps = self.invalid_calls = self.tool_errors = 0
+        self.end_reason = ""
         self._grounding_steps = len(self.workspace.history)
         return self.observation()
 
@@ -188,9 +198,3 @@ def format_observation(instruction: str, regions: Sequence[Mapping[str, Any]]) -
     """The policy's prompt: instruction, then the grounded scene, then the plan cue."""
     scene = " | ".join(describe_region(r) for r in regions) if regions else "none"
     return f"instruction: {instruction.strip()}\nregions: {scene}\nplan:"
-
-
-def timed(fn: Any, *args: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
-    value = fn(*args)
-    return value, time.perf_counter() - start

@@ -15,7 +15,6 @@ Reward variants (``make_reward``):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from baselines.tools import Toolbox
@@ -30,7 +29,7 @@ from harness.rewards import (
 from harness.types import Sample
 from imageedit_r1.agents import AgentSystem, episode_seed
 from imageedit_r1.data import ConversionError, reference_subedits
-from imageedit_r1.environment import EpisodeBudget
+from imageedit_r1.environment import EditingEnvironment, EpisodeBudget
 from imageedit_r1.plan import decomposition_f1
 
 PSNR_BOUNDS = (10.0, 50.0)
@@ -46,6 +45,7 @@ class RolloutExecutor:
         self.samples = dict(samples)
         self.agents = AgentSystem(toolbox_factory, budget=EpisodeBudget(), verify=False)
         self._cache: dict[tuple[str, str], RolloutOutcome] = {}
+        self._grounded: dict[str, Any] = {}
         self.cache_size = cache_size
 
     def __call__(self, completion: str, row: Mapping[str, Any]) -> RolloutOutcome:
@@ -60,9 +60,20 @@ class RolloutExecutor:
         self._cache[key] = outcome
         return outcome
 
+    def grounded(self, sample: Sample) -> EditingEnvironment:
+        """A fresh environment on ``sample``; grounding runs once per sample and is then copied."""
+        if sample.id not in self._grounded:
+            if len(self._grounded) >= self.cache_size:
+                self._grounded.clear()
+            env, _ = self.agents.observe(sample.source, sample.instruction, episode_seed(sample.id))
+            self._grounded[sample.id] = env.workspace
+        env = EditingEnvironment(self.agents.toolbox_factory(), self.agents.budget)
+        env.restore(self._grounded[sample.id], sample.instruction)
+        return env
+
     def execute(self, sample: Sample, completion: str) -> RolloutOutcome:
         try:
-            env, _ = self.agents.observe(sample.source, sample.instruction, episode_seed(sample.id))
+            env = self.grounded(sample)
             regions = env.regions()
             plan, episode = self.agents.execute(env, completion)
         except Exception as exc:  # an environment bug is an infrastructure failure: neutral
@@ -113,90 +124,28 @@ def suite_reward(suite: str, variant: str, outcome_for: Callable[..., RolloutOut
     return CompositeReward(terms, outcome_for, penalties=Penalties(), name=f"reward_{suite}")
 
 
-_WORKER_SAMPLES: dict[str, Sample] = {}
-_WORKER_STATE: dict[str, Any] = {}
-
-
-def _worker_reward(suite: str, variant: str) -> tuple[RolloutExecutor, CompositeReward]:
-    key = f"{suite}|{variant}"
-    if key not in _WORKER_STATE:
-        factory = _WORKER_STATE.get("toolbox_factory")
-        if factory is None:
-            from imageedit_r1.toolbox import default_toolbox as factory
-        executor = _WORKER_STATE.setdefault("executor", RolloutExecutor(_WORKER_SAMPLES, factory))
-        _WORKER_STATE[key] = suite_reward(suite, variant, executor)
-    return _WORKER_STATE["executor"], _WORKER_STATE[key]
-
-
-def score_rollouts(jobs: Sequence[tuple[str, str, str, str]]) -> list[ScoredRollout]:
-    """Execute and score (sample_id, suite, completion, variant) jobs on ``_WORKER_SAMPLES``."""
-    scored = []
-    for sample_id, suite, completion, variant in jobs:
-        executor, reward = _worker_reward(suite, variant)
-        outcome = executor(completion, {"sample_id": sample_id})
-        values, columns = reward.score_outcomes([outcome])
-        scored.append(
-            ScoredRollout(
-                values[0], {k: v[0] for k, v in columns.items()}, outcome.well_formed, outcome.invalid_calls
-            )
-        )
-    return scored
-
-
-@dataclass
-class ScoredRollout:
-    reward: float | None
-    terms: dict[str, float | None]
-    well_formed: bool
-    invalid_calls: int
-
-
 class MultiSuiteReward:
     """One trl reward function over rows of several suites (dispatch on the ``suite`` column).
 
-    With ``workers > 1`` rollouts are executed and scored in forked worker processes (tools and
-    checkers are CPU work); identical (sample, completion) pairs are scored once.
+    Rollouts are executed and scored by a ``RolloutPool`` (forked workers when it has several:
+    tools and checkers are CPU work); identical (sample, completion) pairs are scored once.
     """
 
-    def __init__(
-        self,
-        samples: Mapping[str, Sample],
-        toolbox_factory: Callable[[], Toolbox],
-        variant: str = "harness",
-        workers: int = 0,
-    ) -> None:
+    def __init__(self, pool: Any, variant: str = "harness") -> None:
         if variant not in REWARD_VARIANTS:
             raise ValueError(
                 f"unknown reward variant {variant!r}; choose one of {', '.join(REWARD_VARIANTS)}"
             )
+        self.pool = pool
         self.variant = variant
         self.__name__ = f"reward_{variant}"
-        _WORKER_SAMPLES.clear()
-        _WORKER_SAMPLES.update(samples)
-        _WORKER_STATE.clear()
-        _WORKER_STATE["toolbox_factory"] = toolbox_factory
-        self._cache: dict[tuple[str, str], ScoredRollout] = {}
-        self.pool = None
-        if workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        self._cache: dict[tuple[str, str], Any] = {}
 
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-            self.workers = workers
+    def score(self, jobs: list[tuple[str, str, str, str]]) -> list[Any]:
+        from imageedit_r1.rollouts import score_rollouts
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
-
-    def score(self, jobs: list[tuple[str, str, str, str]]) -> list[ScoredRollout]:
         todo = [job for job in dict.fromkeys(jobs) if (job[0], job[2]) not in self._cache]
-        if self.pool is not None and len(todo) > 1:
-            size = max(1, len(todo) // (self.workers * 2))
-            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-            results = [r for part in self.pool.map(score_rollouts, chunks) for r in part]
-        else:
-            results = score_rollouts(todo)
+        results = self.pool.map(score_rollouts, todo)
         if len(self._cache) > 20000:
             self._cache.clear()
         for job, result in zip(todo, results, strict=True):

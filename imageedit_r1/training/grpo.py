@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.types import Sample
 from imageedit_r1.data import PlanExample
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 
@@ -37,16 +36,15 @@ class GRPORunConfig:
     save_steps: int = 100
     logging_steps: int = 5
     resume_from: str | None = None
-    reward_workers: int = 0
+    time_budget_s: float | None = None  # stop (and save) once training has run this long
 
 
 CURVE_KEYS = ("reward", "reward_std", "synth-edit/synth_exact", "photo-ops/psnr", "loss", "well_formed")
 
 
-def train_grpo(
-    examples: Sequence[PlanExample], samples: dict[str, Sample], toolbox_factory: Any, config: GRPORunConfig
-) -> dict[str, Any]:
-    """Run GRPO from ``config.init_checkpoint``; saves ``output_dir/final`` (safetensors)."""
+def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) -> dict[str, Any]:
+    """Run GRPO from ``config.init_checkpoint`` on ``examples`` (their samples live in ``pool``, a
+    ``RolloutPool``); saves ``output_dir/final`` (safetensors)."""
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -57,14 +55,9 @@ def train_grpo(
 
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    # workers fork before CUDA is touched in this process
-    reward = MultiSuiteReward(samples, toolbox_factory, config.reward, workers=config.reward_workers)
+    reward = MultiSuiteReward(pool, config.reward)
     policy = load_policy(config.init_checkpoint, device="cpu")
-    rows = [
-        {"prompt": e.prompt, "sample_id": e.sample_id, "suite": e.suite}
-        for e in examples
-        if e.sample_id in samples
-    ]
+    rows = [{"prompt": e.prompt, "sample_id": e.sample_id, "suite": e.suite} for e in examples]
     dataset = Dataset.from_list(rows)
     log = MetricsLog(out / "metrics.jsonl")
     began = time.perf_counter()
@@ -84,6 +77,10 @@ def train_grpo(
                     if isinstance(value, (int, float)):
                         record[name] = value
                 log.write(record)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if config.time_budget_s and time.perf_counter() - began > config.time_budget_s:
+                control.should_training_stop = True
 
     use_cuda = torch.cuda.is_available()
     args = GRPOConfig(
@@ -116,10 +113,7 @@ def train_grpo(
         processing_class=policy.tokenizer,
         callbacks=[JsonlLogger()],
     )
-    try:
-        trainer.train(resume_from_checkpoint=config.resume_from)
-    finally:
-        reward.close()
+    trainer.train(resume_from_checkpoint=config.resume_from)
     final = out / "final"
     trainer.save_model(str(final))
     policy.tokenizer.save_pretrained(final)

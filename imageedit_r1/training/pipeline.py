@@ -1,0 +1,210 @@
+"""The whole one-GPU experiment in one process: data, SFT, held-out evaluation, GRPO with each
+reward variant, evaluation again, and the baselines on the same held-out samples.
+
+Everything lands in ``out``: ``results.json`` (rewritten after every stage, so a run cut short
+keeps what it finished), each stage's checkpoint, ``metrics.jsonl`` and learning-curve PNG.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class PipelineConfig:
+    out: str
+    sft_synth: int = 3000
+    sft_photo: int = 600
+    grpo_samples: int = 800  # per suite, the first ones of the SFT corpus (images kept)
+    test_synth: int = 400
+    test_photo: int = 300
+    model_size: str = "tiny"
+    sft_steps: int = 1500
+    sft_batch: int = 64
+    sft_lr: float = 1e-3
+    word_noise: float = 0.15
+    grpo_noise: float = 0.15  # each GRPO prompt also appears once with this word noise
+    grpo_steps: int = 80
+    grpo_seconds: float = 150.0
+    prompts_per_step: int = 16
+    generations: int = 8
+    grpo_lr: float = 5e-5
+    beta: float = 0.0
+    temperature: float = 1.0
+    rewards: Sequence[str] = ("harness", "f1")
+    baselines: Sequence[str] = ("classic-pipeline",)
+    workers: int = 14
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _levels(values: Sequence[tuple[str, str, dict[str, float]]]) -> dict[str, dict[str, dict[str, float]]]:
+    """suite -> level -> metric mean (plus n), and an 'all' level."""
+    grouped: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
+    for suite, level, scores in values:
+        for name, value in scores.items():
+            grouped[suite][level][name].append(value)
+            grouped[suite]["all"][name].append(value)
+            if name == "psnr":
+                grouped[suite][level]["psnr_ge_40db"].append(float(value >= 40.0))
+                grouped[suite]["all"]["psnr_ge_40db"].append(float(value >= 40.0))
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for suite, levels in grouped.items():
+        table[suite] = {}
+        for level, metrics in sorted(levels.items()):
+            row = {name: sum(v) / len(v) for name, v in metrics.items()}
+            row["n"] = len(next(iter(metrics.values())))
+            table[suite][level] = row
+    return table
+
+
+def evaluate_checkpoint(
+    checkpoint: str, pool: Any, test: Sequence[tuple[str, str, str, str]]
+) -> dict[str, Any]:
+    """Greedy plans for the held-out prompts, executed and scored in the pool."""
+    from imageedit_r1.policy import load_policy
+    from imageedit_r1.rollouts import evaluate_rollouts
+
+    began = time.perf_counter()
+    policy = load_policy(checkpoint)
+    completions = policy.generate([prompt for _, _, _, prompt in test], max_new_tokens=160, batch_size=256)
+    generation_seconds = time.perf_counter() - began
+    scores = pool.map(
+        evaluate_rollouts, [(sid, suite, c) for (sid, suite, _, _), c in zip(test, completions, strict=True)]
+    )
+    return {
+        "levels": _levels([(suite, level, s) for (_, suite, level, _), s in zip(test, scores, strict=True)]),
+        "generation_seconds": generation_seconds,
+        "seconds": time.perf_counter() - began,
+        "examples": [
+            {"prompt": t[3], "completion": c} for t, c in list(zip(test, completions, strict=True))[:6]
+        ],
+    }
+
+
+def evaluate_baseline(name: str, pool: Any, test: Sequence[tuple[str, str, str, str]]) -> dict[str, Any]:
+    from imageedit_r1.rollouts import evaluate_editor
+
+    began = time.perf_counter()
+    scores = pool.map(evaluate_editor, [(name, sid, suite) for sid, suite, _, _ in test])
+    return {
+        "levels": _levels([(suite, level, s) for (_, suite, level, _), s in zip(test, scores, strict=True)]),
+        "seconds": time.perf_counter() - began,
+    }
+
+
+def noisy_copies(examples: Sequence[Any], rate: float, seed: int) -> list[Any]:
+    """The examples plus, when ``rate > 0``, one copy of each with word noise in the instruction."""
+    import random
+    from dataclasses import replace
+
+    from imageedit_r1.data import add_word_noise
+
+    if rate <= 0:
+        return list(examples)
+    rng = random.Random(seed)
+    return list(examples) + [replace(e, prompt=add_word_noise(e.prompt, rate, rng)) for e in examples]
+
+
+def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
+    from imageedit_r1.rollouts import RolloutPool, observe
+    from imageedit_r1.toolbox import default_toolbox
+    from imageedit_r1.training.corpus import build_corpus
+    from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
+    from imageedit_r1.training.sft import SFTConfig, train_sft
+
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    results: dict[str, Any] = {"config": asdict(config), "host": platform.node(), "stages": {}}
+
+    def save(stage: str, value: Any) -> None:
+        value = dict(value) if isinstance(value, dict) else {"value": value}
+        value["elapsed"] = round(time.perf_counter() - began, 1)
+        results["stages"][stage] = value
+        (out / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        print(f"[{value['elapsed']:7.1f}s] {stage}: {json.dumps(value, default=str)[:600]}", flush=True)
+
+    train_counts = {"synth-edit": config.sft_synth, "photo-ops": config.sft_photo}
+    train = build_corpus(
+        {k: v for k, v in train_counts.items() if v}, "train", config.grpo_samples, config.workers
+    )
+    test_counts = {"synth-edit": config.test_synth, "photo-ops": config.test_photo}
+    test = build_corpus(
+        {k: v for k, v in test_counts.items() if v}, "test", workers=config.workers, plans=False
+    )
+    save(
+        "data",
+        {
+            "train_plans": len(train.examples),
+            "skipped": len(train.skipped),
+            "skip_examples": train.skipped[:5],
+            "test_samples": len(test.samples),
+            "grpo_samples": len(train.samples),
+        },
+    )
+    pool = RolloutPool({**train.samples, **test.samples}, default_toolbox, config.workers)
+    try:
+        test_ids = [(sid, _suite_of(sid), s.level) for sid, s in test.samples.items()]
+        prompts = pool.map(observe, [sid for sid, _, _ in test_ids])
+        test_items = [
+            (sid, suite, level, prompt) for (sid, suite, level), prompt in zip(test_ids, prompts, strict=True)
+        ]
+        for name in config.baselines:
+            try:
+                save(f"baseline:{name}", evaluate_baseline(name, pool, test_items))
+            except Exception as exc:  # a missing baseline is reported, not fatal
+                save(f"baseline:{name}", {"error": f"{type(exc).__name__}: {exc}"})
+
+        sft_config = SFTConfig(
+            output_dir=str(out / "sft"),
+            model_size=config.model_size,
+            max_steps=config.sft_steps,
+            batch_size=config.sft_batch,
+            learning_rate=config.sft_lr,
+            word_noise=config.word_noise,
+            seed=config.seed,
+        )
+        save("sft", train_sft(train.examples, sft_config))
+        sft_checkpoint = str(out / "sft" / "final")
+        save("eval:sft", evaluate_checkpoint(sft_checkpoint, pool, test_items))
+
+        grpo_examples = noisy_copies(
+            [e for e in train.examples if e.sample_id in train.samples], config.grpo_noise, config.seed
+        )
+        for variant in config.rewards:
+            grpo_config = GRPORunConfig(
+                output_dir=str(out / f"grpo_{variant}"),
+                init_checkpoint=sft_checkpoint,
+                reward=variant,
+                max_steps=config.grpo_steps,
+                prompts_per_step=config.prompts_per_step,
+                num_generations=config.generations,
+                learning_rate=config.grpo_lr,
+                beta=config.beta,
+                temperature=config.temperature,
+                seed=config.seed,
+                time_budget_s=config.grpo_seconds,
+                save_steps=10_000,
+            )
+            save(f"grpo:{variant}", train_grpo(grpo_examples, pool, grpo_config))
+            save(
+                f"eval:grpo_{variant}",
+                evaluate_checkpoint(str(out / f"grpo_{variant}" / "final"), pool, test_items),
+            )
+    finally:
+        pool.close()
+    return results
+
+
+def _suite_of(sample_id: str) -> str:
+    return "synth-edit" if sample_id.startswith("synth-edit/") else "photo-ops"

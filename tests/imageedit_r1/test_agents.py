@@ -1,0 +1,62 @@
+"""The agents over the real classical toolbox, driven by scripted policy outputs."""
+
+import numpy as np
+
+from imageedit_r1.agents import AgentSystem
+from imageedit_r1.data import reference_subedits
+from imageedit_r1.editor import ImageEditR1Editor
+from imageedit_r1.plan import format_plan
+from imageedit_r1.toolbox import default_toolbox
+
+
+def _scripted(outputs):
+    return lambda prompts: [outputs[i % len(outputs)] for i in range(len(prompts))]
+
+
+def test_ground_truth_plan_reproduces_the_target(synth_samples):
+    sample = synth_samples[0]  # L1
+    agents = AgentSystem(default_toolbox, verify=False)
+    env, prompt = agents.observe(sample.source, sample.instruction, seed=0)
+    assert prompt.startswith(f"instruction: {sample.instruction}\nregions: r1 ")
+    plan = reference_subedits(sample, env.regions())
+    _, episode = agents.execute(env, " " + format_plan(plan))
+    assert episode.invalid_calls == 0 and episode.end_reason == "finish"
+    from harness.registry import metrics
+    from harness.types import ScoreInput
+
+    record = metrics.create("synth_exact").score([ScoreInput(sample, episode.image)])[0]
+    assert record.status == "ok" and record.value == 1.0
+
+
+def test_unparseable_output_is_a_recorded_failure(synth_samples):
+    sample = synth_samples[1]
+    agents = AgentSystem(default_toolbox, _scripted(["recolor it please"]), verify=False)
+    run = agents.run([(sample.source, sample.instruction, 0)])[0]
+    assert run.plan.error == "no JSON array in the policy output"
+    assert [s.status for s in run.episode.trace][-1] == "invalid"
+    assert np.array_equal(run.episode.image, sample.source)
+
+
+def test_bad_arguments_are_invalid_steps_not_crashes(synth_samples):
+    sample = synth_samples[0]
+    bad = '[{"action":"recolor","subject":"r99","goal":"blue"},{"action":"resize","subject":"r1","goal":7}]'
+    agents = AgentSystem(default_toolbox, _scripted([bad]), verify=False)
+    run = agents.run([(sample.source, sample.instruction, 0)])[0]
+    statuses = {step.tool: step.status for step in run.episode.trace}
+    assert statuses["recolor"] == "invalid"
+    assert run.episode.invalid_calls >= 1
+
+
+def test_missing_checkpoint_makes_the_editor_unavailable_and_edits_fail_with_the_reason(
+    tmp_path, synth_samples
+):
+    missing = str(tmp_path / "nowhere")
+    reason = ImageEditR1Editor.unavailable_reason(missing)
+    assert reason.startswith(f"no checkpoint at {missing}")
+    from harness.types import EditRequest
+
+    sample = synth_samples[0]
+    result = ImageEditR1Editor(arg=missing).edit([EditRequest(sample.id, sample.source, sample.instruction)])[
+        0
+    ]
+    assert result.status == "error" and "cannot load" in result.error and missing in result.error
