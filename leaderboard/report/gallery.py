@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from harness.images import ImageStore
 from leaderboard.rundir import RunData
 
+MAX_DISPLAY_SIDE = 512  # gallery images larger than this are shown shrunk; records keep full size
 FAILURE_STATUSES = ("refused", "error", "timeout", "skipped", "parse_failed", "no_edit")
 
 
@@ -68,8 +69,20 @@ class ImageCopier:
         for digest, store in self.wanted.items():
             target = folder / f"{digest[:16]}.png"
             if not target.exists():
-                target.write_bytes(store.path(digest).read_bytes())
+                _copy_display_size(store.path(digest), target)
         return len(self.wanted)
+
+
+def _copy_display_size(source, target) -> None:  # noqa: ANN001 - Paths
+    """Copy a PNG; one larger than MAX_DISPLAY_SIDE is shrunk (Lanczos) so the site stays light."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(source) as img:
+        if max(img.size) <= MAX_DISPLAY_SIDE:
+            target.write_bytes(source.read_bytes())
+            return
+        img.thumbnail((MAX_DISPLAY_SIDE, MAX_DISPLAY_SIDE), PILImage.Resampling.LANCZOS)
+        img.save(target, format="PNG", compress_level=6)
 
 
 def gallery_items(runs: Sequence[RunData], copier: ImageCopier) -> list[GalleryItem]:

@@ -85,3 +85,19 @@ def test_report_from_a_board(run_dir, tmp_path):
 def test_report_on_a_wrong_path_is_one_line(tmp_path):
     with pytest.raises(RunDirError, match="neither a run directory"):
         write_report(tmp_path, tmp_path / "site")
+
+
+def test_large_images_are_shrunk_for_display(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    def big(sample, i):
+        return np.kron(sample.target, np.ones((40, 40, 1), dtype=np.uint8))  # 960 x 1280
+
+    run = write_run(tmp_path / "run", [ToyEditor("upscaler", big)], count=2)
+    index = write_report(run, tmp_path / "site")
+    items = gallery_data(index.read_text())
+    with Image.open(tmp_path / "site" / items[0]["edited"]) as shown:
+        assert shown.size == (512, 384)
+    with Image.open(tmp_path / "site" / items[0]["source"]) as shown:
+        assert shown.size == (32, 24)  # small images are copied as they are
