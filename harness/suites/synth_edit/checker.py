@@ -77,7 +77,8 @@ def background_matches(edited: np.ndarray, target_scene: Scene, target_image: np
     )
     if not free.any():
         return True
-    difference = np.abs(edited.astype(np.float64) - target_image.astype(np.float64)).mean(axis=2)
+    delta = np.abs(edited.astype(np.int16) - target_image.astype(np.int16))
+    difference = (delta[..., 0] + delta[..., 1] + delta[..., 2]) / 3.0
     if float(difference[free].mean()) > BACKGROUND_MEAN_TOLERANCE:
         return False
     residue, _ = ndimage.label((difference > RESIDUE_THRESHOLD) & free)

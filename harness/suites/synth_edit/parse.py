@@ -21,7 +21,6 @@ from scipy import ndimage
 
 from harness.suites.synth_edit.palette import (
     BACKGROUND_COLOURS,
-    GRADIENT_DIRECTIONS,
     PALETTE,
     SHAPES,
     SIZE_ORDER,
@@ -41,8 +40,9 @@ _EIGHT = np.ones((3, 3), dtype=bool)
 
 
 def _chroma(image: np.ndarray) -> np.ndarray:
-    pixels = image.astype(np.int16)
-    return (pixels.max(axis=2) - pixels.min(axis=2)).astype(np.float64)
+    red, green, blue = (image[..., channel].astype(np.int16) for channel in range(3))
+    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+    return spread.astype(np.float64)
 
 
 def angular_moments(
@@ -171,34 +171,35 @@ def object_region_mask(image: np.ndarray, dilation: int = 3) -> np.ndarray:
 
 
 def parse_background(image: np.ndarray, objects_mask: np.ndarray | None = None) -> Background:
-    """Best-matching background spec, judged on pixels away from objects."""
+    """Best-matching background spec, judged on pixels away from objects.
+
+    Candidates: the named plain colour nearest the median, each texture, and per gradient
+    direction the least-squares fit snapped to named colours; the one with the smallest mean
+    absolute error wins.
+    """
     height, width = image.shape[:2]
     keep = ~(object_region_mask(image) if objects_mask is None else objects_mask)
     if keep.sum() < 16:
         keep = np.ones((height, width), dtype=bool)
-    pixels = image.astype(np.float64)
-    best: tuple[float, Background] | None = None
-    for candidate in _background_candidates():
-        rendered = render_background(candidate, width, height)
-        error = float(np.abs(rendered[keep] - pixels[keep]).mean())
-        if best is None or error < best[0]:
-            best = (error, candidate)
-    assert best is not None
-    return best[1]
+    pixels = image.astype(np.float64)[keep]
+    candidates = [Background("plain", _nearest_background_colour(np.median(pixels, axis=0)))]
+    candidates += [Background("texture", texture=name) for name in TEXTURES]
+    xs = np.broadcast_to((np.arange(width) + 0.5) / width, (height, width))
+    ys = np.broadcast_to(((np.arange(height) + 0.5) / height)[:, None], (height, width))
+    for direction, t in (("horizontal", xs), ("vertical", ys), ("diagonal", (xs + ys) / 2)):
+        design = np.stack([np.ones(int(keep.sum())), t[keep]], axis=1)
+        coef, *_ = np.linalg.lstsq(design, pixels, rcond=None)
+        start, end = _nearest_background_colour(coef[0]), _nearest_background_colour(coef[0] + coef[1])
+        if start != end:
+            candidates.append(Background("gradient", start, end, direction))
+    errors = [float(np.abs(render_background(c, width, height)[keep] - pixels).mean()) for c in candidates]
+    return candidates[int(np.argmin(errors))]
 
 
-@lru_cache(maxsize=1)
-def _background_candidates() -> tuple[Background, ...]:
-    plain = [Background("plain", colour) for colour in BACKGROUND_COLOURS]
-    gradients = [
-        Background("gradient", first, second, direction)
-        for first in BACKGROUND_COLOURS
-        for second in BACKGROUND_COLOURS
-        if first != second
-        for direction in GRADIENT_DIRECTIONS
-    ]
-    textures = [Background("texture", texture=name) for name in TEXTURES]
-    return tuple(plain + gradients + textures)
+def _nearest_background_colour(rgb: np.ndarray) -> str:
+    return min(
+        BACKGROUND_COLOURS, key=lambda name: float(np.linalg.norm(rgb - np.asarray(BACKGROUND_COLOURS[name])))
+    )
 
 
 def parse_scene(image: np.ndarray) -> Scene:

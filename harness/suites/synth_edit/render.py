@@ -78,12 +78,20 @@ def object_coverage(obj: SceneObject, width: int, height: int) -> tuple[int, int
         return 0, 0, np.zeros((0, 0))
     px, py = np.meshgrid(np.arange(col0, col1) + 0.5 - obj.x, np.arange(row0, row1) + 0.5 - obj.y)
     vertices = None if obj.shape == "circle" else unit_polygon(obj.shape, obj.rotation) * obj.radius
+    rho = np.hypot(px, py)
     if vertices is None:
-        distance = np.abs(np.hypot(px, py) - obj.radius)
+        inside = rho <= obj.radius
+        near = np.abs(rho - obj.radius) <= _BAND
     else:
-        distance = _distance_to_outline(px, py, vertices)
-    alpha = _inside(px, py, obj.radius, vertices).astype(np.float64)
-    rows, cols = np.nonzero(distance <= _BAND)
+        # Only the annulus between the inscribed and circumscribed circles can hold the outline.
+        inradius = float(_distance_to_outline(np.zeros(1), np.zeros(1), vertices)[0])
+        rows, cols = np.nonzero((rho >= inradius - _BAND) & (rho <= obj.radius + _BAND))
+        inside = rho < inradius
+        inside[rows, cols] |= _inside_polygon(px[rows, cols], py[rows, cols], vertices)
+        near = np.zeros(px.shape, dtype=bool)
+        near[rows, cols] = _distance_to_outline(px[rows, cols], py[rows, cols], vertices) <= _BAND
+    alpha = inside.astype(np.float64)
+    rows, cols = np.nonzero(near)
     if rows.size:
         offsets = (np.arange(SUPERSAMPLE) + 0.5) / SUPERSAMPLE - 0.5
         ox, oy = np.meshgrid(offsets, offsets)
