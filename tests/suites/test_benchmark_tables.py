@@ -93,7 +93,7 @@ def test_magicbrush_test_folder_with_global_and_local_captions(data_dir: Path) -
     ]
     write_json(test / "edit_sessions.json", {"7": turns})
     write_json(
-        test / "global_descriptions.json", {"7": {"7-input.png": "a park", "7-output1.png": "a park, a kite"}}
+        test / "global_description.json", {"7": {"7-input.png": "a park", "7-output1.png": "a park, a kite"}}
     )
     write_json(
         test / "local_descriptions.json", {"7": {"7-output1.png": "a kite", "7-output2.png": "a blue kite"}}
@@ -205,3 +205,18 @@ def test_complex_edit_levels_per_image(data_dir: Path) -> None:
     assert items[2].instruction == "add a red hat in the snow" and items[2].category == "real"
     assert items[2].metadata["atomic_instructions"] == ["add a hat", "make it red", "add snow"]
     assert isinstance(items[3], InvalidSample) and "compound_instructions" in items[3].reason
+
+
+def test_mask_convention_transparent_or_bright_pixels() -> None:
+    from harness.suites.benchmarks.reading import mask_field
+
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., :3] = 200
+    rgba[..., 3] = 255
+    rgba[:3, :, 3] = 0  # DALL-E 2 style: transparent = region to edit
+    transparent = mask_field({"bytes": png(rgba), "path": None}, "mask_img", (8, 8))
+    assert transparent[:3].all() and not transparent[3:].any()
+    grey = np.zeros((8, 8), np.uint8)
+    grey[:, 6:] = 255
+    bright = mask_field({"bytes": png(grey), "path": None}, "mask_img", (8, 8))
+    assert bright[:, 6:].all() and not bright[:, :6].any()

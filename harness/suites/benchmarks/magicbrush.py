@@ -7,8 +7,10 @@ output file names and the instruction), ``global_descriptions.json`` and ``local
 (img_id -> file name -> caption) and ``images/<img_id>/`` with the files.
 
 Splits: ``test`` / ``dev`` are single-turn (each turn on its ground-truth input, earlier turns kept
-in ``metadata["history"]``); ``test-multiturn`` / ``dev-multiturn`` give one sample per session
-with every turn in ``turns`` and the final ground truth as target (MagicBrush's final-turn setting).
+in ``metadata["history"]``): the pairs of MagicBrush's "all-turn" scores, which evaluation/image_eval.py
+builds from independent per-turn edits. ``test-multiturn`` / ``dev-multiturn`` give one sample per
+session with every turn in ``turns`` and the final ground truth as target: the "final-turn" setting,
+where the editor chains its own outputs.
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ class MagicBrushSuite(BenchmarkSuite):
                 + self.source.manual_steps.format(root=self.root)
             )
         sessions = read_json(folder / "edit_sessions.json")
-        global_captions = _optional_json(folder / "global_descriptions.json")
-        local_captions = _optional_json(folder / "local_descriptions.json")
+        global_captions = _first_json(folder, ("global_descriptions.json", "global_description.json"))
+        local_captions = _first_json(folder, ("local_descriptions.json", "local_description.json"))
         for img_id, turns in sessions.items():
             history: list[str] = []
             for index, turn in enumerate(turns, start=1):
@@ -190,5 +192,9 @@ def _session_record(turns: list[Record]) -> Record:
     )
 
 
-def _optional_json(path: Path) -> dict[str, Any]:
-    return read_json(path) if path.is_file() else {}
+def _first_json(folder: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """The first of ``names`` that exists in ``folder`` (the archive and the eval script spell them differently)."""
+    for name in names:
+        if (folder / name).is_file():
+            return read_json(folder / name)
+    return {}

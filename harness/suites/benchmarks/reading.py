@@ -3,12 +3,14 @@ image fields and masks, each failure turned into a ``SampleError`` that names th
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image as PILImage
 
 from harness.images import decode_image, decode_mask
 from harness.suites.benchmarks.base import DataError, SampleError
@@ -69,10 +71,26 @@ def image_field(value: Any, what: str, base: Path | None = None) -> Image:
 
 
 def mask_field(value: Any, what: str, shape: tuple[int, int], base: Path | None = None) -> Mask:
-    mask = decode_mask(_bytes_of(value, what, base), what=what)
+    """A mask from a table cell or path: transparent pixels mark the edit region when the image has a
+    non-opaque alpha channel (the DALL-E 2 edit-mask convention), else bright pixels (> 127) do."""
+    data = _bytes_of(value, what, base)
+    mask = _alpha_mask(data)
+    if mask is None:
+        mask = decode_mask(data, what=what)
     if mask.shape != tuple(shape):
         raise SampleError(f"{what} is {mask.shape[1]}x{mask.shape[0]}, the image is {shape[1]}x{shape[0]}")
     return mask
+
+
+def _alpha_mask(data: bytes) -> Mask | None:
+    try:
+        with PILImage.open(io.BytesIO(data)) as img:
+            if img.mode not in ("RGBA", "LA", "PA") and "transparency" not in img.info:
+                return None
+            alpha = np.asarray(img.convert("RGBA"))[:, :, 3]
+    except Exception:
+        return None  # decode_mask reports undecodable bytes
+    return alpha < 128 if alpha.min() < 255 else None
 
 
 def _bytes_of(value: Any, what: str, base: Path | None) -> bytes:
