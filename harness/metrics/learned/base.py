@@ -1,0 +1,186 @@
+"""The base class of learned metrics: argument parsing, availability, batched scoring on a shared backbone.
+
+A metric name may carry options: ``clip_i:arch=ViT-L-14,pretrained=openai,recipe=emu_edit`` (or the
+short form ``clip_i:ViT-L-14`` / ``clip_i:ViT-L-14/openai``). Subclasses say which backbone they need
+(``backbone_spec``), which features a sample needs (``sample_requests``) and how features become a
+value (``value_from``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from harness.metrics.learned import weights
+from harness.metrics.learned.backbones import Backbone, BackboneSpec, FeatureRequest, get_backbone, prefetch
+from harness.metrics.learned.recipes import Recipe, get_recipe
+from harness.protocols import BaseMetric, _describe
+from harness.types import ScoreInput, ScoreRecord
+
+OPTION_KEYS = ("arch", "pretrained", "recipe")
+
+
+def parse_options(arg: str | None) -> dict[str, str]:
+    """``"arch=ViT-L-14,recipe=emu_edit"`` or ``"ViT-L-14/openai"`` -> options dict; bad keys raise."""
+    if not arg:
+        return {}
+    if "=" not in arg:
+        arch, _, pretrained = arg.partition("/")
+        return {"arch": arch, **({"pretrained": pretrained} if pretrained else {})}
+    options: dict[str, str] = {}
+    for part in arg.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or key not in OPTION_KEYS:
+            raise ValueError(f"bad metric option {part!r}; use {', '.join(k + '=...' for k in OPTION_KEYS)}")
+        options[key] = value.strip()
+    return options
+
+
+class LearnedMetric(BaseMetric):
+    family: ClassVar[str] = ""
+    packages: ClassVar[tuple[str, ...]] = ("torch",)
+    default_arch: ClassVar[str] = ""
+    default_pretrained: ClassVar[str] = ""
+    default_recipe: ClassVar[str] = "default"
+
+    def __init__(
+        self,
+        arg: str | None = None,
+        *,
+        arch: str | None = None,
+        pretrained: str | None = None,
+        recipe: str | Recipe | None = None,
+    ) -> None:
+        options = parse_options(arg)
+        self.arch = arch or options.get("arch") or self.default_arch
+        self.pretrained = (
+            pretrained if pretrained is not None else options.get("pretrained", self.default_pretrained)
+        )
+        if isinstance(recipe, Recipe):
+            self.recipe = recipe
+        else:
+            self.recipe = get_recipe(recipe or options.get("recipe") or self.default_recipe)
+        base_name = type(self).name
+        self.name = f"{base_name}:{arg}" if arg else base_name
+        self._backbone: Backbone | None = None
+        self._load_error: str | None = None
+
+    # -- availability ---------------------------------------------------------------------------
+    @classmethod
+    def unavailable_reason(cls, arg: str | None = None) -> str | None:
+        for package in cls.packages:
+            if importlib.util.find_spec(package) is None:
+                return f"missing package '{package}': pip install 'ieval[metrics]'"
+        try:
+            options = parse_options(arg)
+            cls.resolve_weights(
+                options.get("arch") or cls.default_arch, options.get("pretrained", cls.default_pretrained)
+            )
+        except (weights.MissingWeightsError, ValueError) as exc:
+            return str(exc)
+        return None
+
+    @classmethod
+    def resolve_weights(cls, arch: str, pretrained: str) -> weights.WeightsSource:
+        raise NotImplementedError
+
+    # -- identity -------------------------------------------------------------------------------
+    def backbone_spec(self) -> BackboneSpec:
+        return BackboneSpec(self.family, self.arch, self.pretrained)
+
+    def config(self) -> dict[str, Any]:
+        try:
+            source = self.resolve_weights(self.arch, self.pretrained)
+            weights_kind = "random" if source.smoke else "pretrained"
+        except weights.MissingWeightsError:
+            weights_kind = "missing"
+        return {
+            "arch": self.arch,
+            "pretrained": self.pretrained,
+            "weights": weights_kind,
+            "recipe": self.recipe.fingerprint(),
+            "preprocessing": self.preprocessing(),
+        }
+
+    def preprocessing(self) -> dict[str, Any]:
+        return {}
+
+    # -- scoring --------------------------------------------------------------------------------
+    def backbone(self) -> Backbone:
+        if self._backbone is None:
+            self._backbone = get_backbone(self.backbone_spec(), self.backbone_factory())
+        return self._backbone
+
+    def backbone_factory(self) -> Any:
+        raise NotImplementedError
+
+    def sample_requests(self, inp: ScoreInput) -> list[FeatureRequest]:
+        raise NotImplementedError
+
+    def value_from(self, backbone: Backbone, inp: ScoreInput) -> float:
+        raise NotImplementedError
+
+    def not_applicable(self, inp: ScoreInput) -> str | None:
+        """Beyond ``requires``: e.g. a missing caption. None when the sample can be scored."""
+        return self.applicable(inp.sample)
+
+    def feature_requests(self, batch: Sequence[ScoreInput]) -> list[tuple[Backbone, FeatureRequest]]:
+        backbone = self.backbone()
+        requests = []
+        for inp in batch:
+            if self.not_applicable(inp) is None:
+                requests += [(backbone, req) for req in self.sample_requests(inp)]
+        return requests
+
+    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreRecord]:
+        try:
+            backbone = self.backbone()
+        except Exception as exc:
+            line = str(exc) if isinstance(exc, weights.MissingWeightsError) else _describe(exc)
+            return [ScoreRecord(self.name, inp.sample.id, None, status="error", error=line) for inp in batch]
+        try:
+            prefetch(self.feature_requests(batch), weights.current().batch_size)
+        except Exception:
+            pass  # a bad item sank the batched forward: the per-sample pass below isolates it
+        records = []
+        for inp in batch:
+            reason = self.not_applicable(inp)
+            if reason:
+                records.append(
+                    ScoreRecord(self.name, inp.sample.id, None, status="not_applicable", error=reason)
+                )
+                continue
+            try:
+                value = float(self.value_from(backbone, inp))
+                records.append(
+                    ScoreRecord(
+                        self.name,
+                        inp.sample.id,
+                        value,
+                        smoke=backbone.smoke,
+                        meta={"weights": backbone.source.describe()},
+                    )
+                )
+            except Exception as exc:
+                records.append(
+                    ScoreRecord(self.name, inp.sample.id, None, status="error", error=_describe(exc))
+                )
+        return records
+
+
+def score_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> dict[str, list[ScoreRecord]]:
+    """Score ``batch`` with several metrics, running each shared backbone once over the whole batch."""
+    requests: list[tuple[Backbone, FeatureRequest]] = []
+    for metric in metrics:
+        if isinstance(metric, LearnedMetric):
+            try:
+                requests += metric.feature_requests(batch)
+            except Exception:
+                continue  # its own score() records the failure
+    try:
+        prefetch(requests, weights.current().batch_size)
+    except Exception:
+        pass  # each metric retries its own features and records per-sample errors
+    return {metric.name: metric.score(batch) for metric in metrics}

@@ -1,0 +1,141 @@
+"""Learned metrics end to end on tiny random models of the real classes (open_clip, ViTModel, lpips)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("open_clip")
+pytest.importorskip("transformers")
+pytest.importorskip("lpips")
+
+from harness.metrics.learned import weights  # noqa: E402
+from harness.metrics.learned.base import score_metric_set  # noqa: E402
+from harness.metrics.learned.clip import ClipDir, ClipI, ClipOut, ClipT  # noqa: E402
+from harness.metrics.learned.dino import Dino, StructureDistance  # noqa: E402
+from harness.metrics.learned.lpips_metric import Lpips, LpipsVgg  # noqa: E402
+from harness.metrics.learned.pie import PieLpips  # noqa: E402
+from harness.metrics.learned.recipes import get_recipe  # noqa: E402
+from harness.types import ScoreInput  # noqa: E402
+
+PIE_SMALL = dataclasses.replace(get_recipe("pie_bench"), pie_size=32)  # PIE's 512 convention, shrunk for CPU
+
+
+def all_metrics(clip_arch: str, vit_dir: str, with_vgg: bool = False) -> list:
+    metrics = [
+        ClipI(arch=clip_arch),
+        ClipT(arch=clip_arch),
+        ClipOut(arch=clip_arch),
+        ClipDir(arch=clip_arch),
+        Dino(arch=vit_dir),
+        StructureDistance(arch=vit_dir, recipe=PIE_SMALL),
+        Lpips(),
+        PieLpips(recipe=PIE_SMALL),
+    ]
+    return metrics + [LpipsVgg()] if with_vgg else metrics
+
+
+def test_every_learned_metric_scores_in_range_and_is_tagged_smoke(
+    random_weights, tiny_clip_arch, tiny_vit_dir, batch_maker
+):
+    batch = batch_maker(4, with_mask=True)
+    for metric in all_metrics(tiny_clip_arch, str(tiny_vit_dir), with_vgg=True):
+        records = metric.score(batch)
+        assert [r.sample_id for r in records] == ["s0", "s1", "s2", "s3"], metric.name
+        low, high = metric.value_range
+        for record in records:
+            assert record.status == "ok", (metric.name, record.error)
+            assert low - 1e-5 <= record.value <= high + 1e-5, (metric.name, record.value)
+            assert record.smoke is True
+            assert record.meta["weights"] == "random weights (smoke)"
+        assert metric.fingerprint()["config"]["weights"] == "random"
+
+
+def test_identical_images_give_the_ideal_value(random_weights, tiny_clip_arch, tiny_vit_dir, batch_maker):
+    base = batch_maker(2, with_mask=True)
+    same = [
+        ScoreInput(dataclasses.replace(inp.sample, target=inp.sample.source), inp.sample.source.copy())
+        for inp in base
+    ]
+    expected = {
+        "clip_i": 1.0,
+        "dino": 1.0,
+        "structure_distance": 0.0,
+        "lpips": 0.0,
+        "lpips_vgg": 0.0,
+        "pie_lpips": 0.0,
+        "clip_dir": 0.0,
+    }
+    for metric in all_metrics(tiny_clip_arch, str(tiny_vit_dir)):
+        if metric.name not in expected:
+            continue
+        values = [r.value for r in metric.score(same)]
+        assert values == pytest.approx([expected[metric.name]] * 2, abs=1e-4), metric.name
+
+
+def test_batch_of_one_and_batch_of_eight_agree(random_weights, tiny_clip_arch, tiny_vit_dir, batch_maker):
+    batch = batch_maker(8, with_mask=True, seed=3)
+    for metric in all_metrics(tiny_clip_arch, str(tiny_vit_dir)):
+        together = [r.value for r in metric.score(batch)]
+        metric.backbone().clear_memo()
+        weights.configure(batch_size=1)
+        alone = [metric.score([inp])[0].value for inp in batch]
+        metric.backbone().clear_memo()
+        weights.configure(batch_size=8)
+        assert together == pytest.approx(alone, abs=1e-5), metric.name
+        assert len(set(np.round(together, 6))) > 1, f"{metric.name} gives one value for different images"
+
+
+def test_clip_metrics_share_one_forward_per_image(random_weights, tiny_clip_arch, batch_maker):
+    metrics = [
+        ClipI(arch=tiny_clip_arch),
+        ClipT(arch=tiny_clip_arch),
+        ClipOut(arch=tiny_clip_arch),
+        ClipDir(arch=tiny_clip_arch),
+    ]
+    backbone = metrics[0].backbone()
+    assert all(m.backbone() is backbone for m in metrics)
+    seen = []
+    original = backbone.model.encode_image
+
+    def counting(x):
+        seen.append(x.shape[0])
+        return original(x)
+
+    backbone.model.encode_image = counting
+    batch = batch_maker(6)
+    results = score_metric_set(metrics, batch)
+    # edited, source and target of each of the 6 samples: 18 distinct images, each encoded once
+    assert sum(seen) == 18
+    assert len(seen) == 3  # grouped into chunks of the batch size (8)
+    assert set(results) == {"clip_i", "clip_t", "clip_out", "clip_dir"}
+    assert all(r.status == "ok" for records in results.values() for r in records)
+
+
+def test_recipes_pick_reference_and_caption(random_weights, tiny_clip_arch, batch_maker):
+    batch = batch_maker(2)
+    emu = ClipI(arch=tiny_clip_arch, recipe="emu_edit")
+    magicbrush = ClipI(arch=tiny_clip_arch, recipe="magicbrush")
+    assert emu.fingerprint() != magicbrush.fingerprint()
+    assert [r.value for r in emu.score(batch)] != [r.value for r in magicbrush.score(batch)]
+    no_target = [ScoreInput(dataclasses.replace(i.sample, target=None), i.edited) for i in batch]
+    assert {r.status for r in magicbrush.score(no_target)} == {"not_applicable"}
+    assert {r.status for r in emu.score(no_target)} == {"ok"}
+    no_local = [ScoreInput(dataclasses.replace(i.sample, captions={"output": "x"}), i.edited) for i in batch]
+    statuses = [r.status for r in ClipT(arch=tiny_clip_arch, recipe="magicbrush").score(no_local)]
+    assert statuses == ["not_applicable", "not_applicable"]
+
+
+def test_metric_names_carry_architecture_options(tiny_clip_arch):
+    from harness import registry
+
+    metric = registry.metrics.factory("clip_i@ViT-L-14")[0]()
+    assert metric.arch == "ViT-L-14" and metric.name == "clip_i@ViT-L-14"
+    other = ClipI(f"arch={tiny_clip_arch},recipe=emu_edit")
+    assert other.arch == tiny_clip_arch and other.recipe.name == "emu_edit"
+    assert ClipI("ViT-L-14/openai").pretrained == "openai"
+    with pytest.raises(ValueError, match="bad metric option"):
+        ClipI("colour=red")
