@@ -185,7 +185,7 @@ class ApiEditor(BaseEditor):
 
         slots = asyncio.Semaphore(self.limits.max_concurrency)
         pool = httpx.Limits(
-            max_connections=self.limits.max_concurrency * 2,
+            max_connections=self.limits.max_concurrency,
             max_keepalive_connections=self.limits.max_concurrency,
         )
         async with httpx.AsyncClient(limits=pool, verify=shared_ssl_context()) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from typing import Any
 
 import numpy as np
@@ -74,3 +75,24 @@ def parse_json(content: bytes, what: str, http_status: int) -> Any:
             f"{what}: response is not valid JSON (HTTP {http_status}, {len(content)} bytes: {exc})",
             http_status=http_status,
         ) from exc
+
+
+def multipart_body(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body in one buffer and its Content-Type.
+
+    One buffer goes out in one socket write; httpx's streamed multipart writes every part
+    separately, which dominates the client's CPU time at tens of edits per second."""
+    boundary = uuid.uuid4().hex
+    chunks: list[bytes] = []
+    for name, value in fields.items():
+        chunks.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    for name, filename, data in files:
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        )
+        chunks.extend((head.encode(), data, b"\r\n"))
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import httpx
 
 from baselines.api.base import DEFAULT_BATCH_SIZE, ApiEditor, TurnOutput
-from baselines.api.codec import alpha_mask_png, decode_b64_image, parse_json
+from baselines.api.codec import alpha_mask_png, decode_b64_image, multipart_body, parse_json
 from baselines.api.errors import PermanentFailure, Refusal, ResponseFormatError
 from baselines.api.pricing import TOKEN_RATES, openai_image_price
 from baselines.api.transport import CallContext, ProviderLimits, http_failure
@@ -71,18 +71,18 @@ class OpenAIImageEditor(ApiEditor):
             "n": "1",
             **{k: str(v) for k, v in params.items()},
         }
-        files = [("image[]", ("image.png", encode_png(image), "image/png"))]
+        files = [("image[]", "image.png", encode_png(image))]
         if mask is not None:
-            files.append(("mask", ("mask.png", alpha_mask_png(image, mask), "image/png")))
+            files.append(("mask", "mask.png", alpha_mask_png(image, mask)))
+        body_bytes, content_type = multipart_body(data, files)
         what = f"openai/{self.model} images.edit"
         body = await ctx.request(
             "POST",
             self.url(self.endpoint),
             lambda r: classify_openai(r, what),
             what="images.edit",
-            headers={"Authorization": f"Bearer {self._key.reveal()}"},
-            data=data,
-            files=files,
+            headers={"Authorization": f"Bearer {self._key.reveal()}", "Content-Type": content_type},
+            content=body_bytes,
         )
         try:
             b64 = body["data"][0]["b64_json"]

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 
 from baselines.api.base import ApiEditor, TurnOutput
-from baselines.api.codec import decode_b64_image, fit_mask, parse_json, white_mask_png
+from baselines.api.codec import decode_b64_image, fit_mask, multipart_body, parse_json, white_mask_png
 from baselines.api.errors import PermanentFailure, Refusal
 from baselines.api.transport import CallContext, ProviderLimits, http_failure
 from harness.images import encode_png
@@ -50,7 +50,7 @@ class StabilityEditor(ApiEditor):
 
     def form(
         self, image: Image, instruction: str, mask: Mask | None, params: dict[str, Any]
-    ) -> tuple[dict, list]:
+    ) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
         raise NotImplementedError
 
     async def edit_turn(
@@ -59,15 +59,19 @@ class StabilityEditor(ApiEditor):
         params = self.generation_params(request)
         data, files = self.form(image, instruction, mask, params)
         data = {**data, "seed": str(int(request.seed) % 4294967295), "output_format": "png"}
+        body_bytes, content_type = multipart_body(data, files)
         what = f"stability/{self.operation}"
         body = await ctx.request(
             "POST",
             self.url(self.endpoint.format(operation=self.operation)),
             lambda r: classify_stability(r, what),
             what=self.operation,
-            headers={"Authorization": f"Bearer {self._key.reveal()}", "Accept": "application/json"},
-            data=data,
-            files=files,
+            headers={
+                "Authorization": f"Bearer {self._key.reveal()}",
+                "Accept": "application/json",
+                "Content-Type": content_type,
+            },
+            content=body_bytes,
         )
         finish = str(body.get("finish_reason") or "")
         if finish == "CONTENT_FILTERED":
@@ -84,11 +88,11 @@ class StabilityInpaint(StabilityEditor):
 
     def form(
         self, image: Image, instruction: str, mask: Mask | None, params: dict[str, Any]
-    ) -> tuple[dict, list]:
+    ) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
         region = np.ones(image.shape[:2], dtype=bool) if mask is None else fit_mask(mask, image.shape)
         files = [
-            ("image", ("image.png", encode_png(image), "image/png")),
-            ("mask", ("mask.png", white_mask_png(region), "image/png")),
+            ("image", "image.png", encode_png(image)),
+            ("mask", "mask.png", white_mask_png(region)),
         ]
         data = {"prompt": instruction, "grow_mask": str(params["grow_mask"])}
         if params["negative_prompt"]:
@@ -106,13 +110,13 @@ class StabilitySearchAndReplace(StabilityEditor):
 
     def form(
         self, image: Image, instruction: str, mask: Mask | None, params: dict[str, Any]
-    ) -> tuple[dict, list]:
+    ) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
         if not params["search_prompt"]:
             raise PermanentFailure(
                 "stability/search-and-replace needs a search_prompt (what to replace): "
                 "pass it as an editor option or in the sample's params"
             )
-        files = [("image", ("image.png", encode_png(image), "image/png"))]
+        files = [("image", "image.png", encode_png(image))]
         data = {
             "prompt": instruction,
             "search_prompt": str(params["search_prompt"]),
