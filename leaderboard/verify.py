@@ -203,7 +203,8 @@ class GroundTruth:
         found: dict[str, Sample] = {}
         self._samples[(suite, split)] = found
         try:
-            instance = registry.suites.create(suite, **suite_options(self.run.manifest, suite))
+            factory, _ = registry.suites.factory(suite)
+            instance = registry.suites.create(suite, **suite_options(self.run.manifest, factory, suite))
             for item in instance.samples(split):
                 if isinstance(item, Sample) and item.id in wanted:
                     found[item.id] = item
@@ -215,12 +216,26 @@ class GroundTruth:
             )
 
 
-def suite_options(manifest: dict[str, Any], suite: str) -> dict[str, Any]:
-    """Constructor options the run used for ``suite`` (``config.suite_options[suite]``), if recorded."""
+def suite_options(manifest: dict[str, Any], factory: Any, suite: str) -> dict[str, Any]:
+    """The constructor options the run gave ``suite``: its ``seed`` and ``config.suite_options[suite]``,
+    keeping only those the factory accepts (as the runner's planner does)."""
+    import inspect
+
     config = manifest.get("config", {})
-    options = config.get("suite_options", {}) if isinstance(config, dict) else {}
-    chosen = options.get(suite, {}) if isinstance(options, dict) else {}
-    return dict(chosen) if isinstance(chosen, dict) else {}
+    config = config if isinstance(config, dict) else {}
+    options: dict[str, Any] = {}
+    if isinstance(config.get("seed"), int):
+        options["seed"] = config["seed"]
+    declared = config.get("suite_options", {})
+    if isinstance(declared, dict) and isinstance(declared.get(suite), dict):
+        options.update(declared[suite])
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return options
+    return {k: v for k, v in options.items() if k in params}
 
 
 def _verify_cell(

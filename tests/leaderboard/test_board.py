@@ -117,7 +117,9 @@ def test_official_aggregation_adds_an_official_row(run_dir):
     assert official[0].value == pytest.approx(max(by_cat))
     # the official number is over scored samples (as the benchmarks' scripts do); coverage says how many
     flaky = row_for(table, "flaky", group="official")
-    valid_by_cat = [row_for(table, "flaky", group=g).valid_mean for g in ("category=recolor", "category=remove")]
+    valid_by_cat = [
+        row_for(table, "flaky", group=g).valid_mean for g in ("category=recolor", "category=remove")
+    ]
     assert flaky.value == pytest.approx(max(valid_by_cat)) and flaky.coverage == pytest.approx(8 / 12)
 
 

@@ -143,3 +143,16 @@ def test_judge_scores_replay_from_the_cache_or_rejudge_when_asked(tmp_path):
     (cell,) = verify_bundle(tmp_path / "b.zip", cache_dir=str(tmp_path / "cache")).cells
     assert cell.provenance == "mismatch" and cell.mismatched == ["toy-001"] and cell.n_rescored == 3
     assert np.isfinite(records["toy-000"])
+
+
+def test_suites_are_recreated_with_the_runs_seed(tmp_path):
+    run = write_run(tmp_path / "r", [ToyEditor("good", noisy(3))], metrics=(ACCURACY,), count=4, seed=5)
+    pack_bundle(run, tmp_path / "b.zip")
+    (cell,) = verify_bundle(tmp_path / "b.zip").cells
+    assert cell.provenance == "re-scored" and cell.n_rescored == 4
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["config"]["seed"] = 6  # a different seed makes different samples: nothing can be re-scored
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    pack_bundle(run, tmp_path / "b.zip")
+    (cell,) = verify_bundle(tmp_path / "b.zip").cells
+    assert cell.provenance == "self-reported" and "source hash differs" in cell.reason

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import registry
-from harness.images import ImageStore, image_hash
+from harness.images import ImageStore
 from harness.protocols import BaseMetric, fingerprint_id
 from harness.records import EditRecord, JsonlLog, RunRecord, SampleRecord, TraceRecord
 from harness.types import Sample, ScoreInput
@@ -31,14 +31,15 @@ class ToySuite:
     splits = ("test",)
     default_metrics = (ACCURACY,)
 
-    def __init__(self, count: int = 12) -> None:
+    def __init__(self, count: int = 12, seed: int = 0) -> None:
         self.count = count
+        self.seed = seed
 
     def fingerprint(self) -> dict:
-        return {"name": self.name, "version": self.version, "count": self.count}
+        return {"name": self.name, "version": self.version, "count": self.count, "seed": self.seed}
 
     def samples(self, split: str, limit: int | None = None):
-        rng = np.random.default_rng(7)
+        rng = np.random.default_rng(7 + self.seed)
         for i in range(self.count if limit is None else min(limit, self.count)):
             source = rng.integers(0, 256, size=(24, 32, 3), dtype=np.uint8)
             mask = np.zeros((24, 32), dtype=bool)
@@ -127,11 +128,12 @@ def write_run(
     count: int = 12,
     run_id: str | None = None,
     instruction_prefix: str = "",
+    seed: int = 0,
 ) -> Path:
     """Score every toy editor on the toy suite and write a run directory at ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     store = ImageStore(root / "images")
-    suite = ToySuite(count)
+    suite = ToySuite(count, seed)
     metric_objs = [registry.metrics.create(m) for m in metrics]
     samples = [s for s in suite.samples("test")]
     manifest = {
@@ -140,6 +142,7 @@ def write_run(
         "config": {
             "suites": [SUITE],
             "editors": [e.name for e in editors],
+            "seed": seed,
             "suite_options": {SUITE: {"count": count}},
         },
         "fingerprints": {"metrics": {m.name: m.fingerprint() for m in metric_objs}},
@@ -228,8 +231,3 @@ def write_run(
                         )  # fmt: skip
                     )
     return root
-
-
-def source_hash(sample_index: int, count: int = 12) -> str:
-    sample = list(ToySuite(count).samples("test"))[sample_index]
-    return image_hash(sample.source)
