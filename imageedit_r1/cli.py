@@ -142,7 +142,7 @@ def eval_command(
 @train_app.command("pipeline")
 def pipeline_command(
     out: Path = typer.Option(..., "--out"),
-    sft_synth: int = typer.Option(3000),
+    sft_synth: int = typer.Option(20000),
     sft_photo: int = typer.Option(600),
     grpo_samples: int = typer.Option(800),
     test_synth: int = typer.Option(400),

@@ -50,7 +50,7 @@ def match_regions(
             if distance < best_distance:
                 best, best_distance = region, distance
         if best is not None and best_distance < 0.08:
-            mapping[str(obj["id"])] = str(best["id"])
+            mapping[str(obj["id"])] = str(best.get("handle", best["id"]))
             free.remove(best)
     return mapping
 
@@ -75,6 +75,8 @@ def background_goal(background: Mapping[str, Any]) -> str:
 def synth_subedits(program: Sequence[Mapping[str, Any]], handles: Mapping[str, str]) -> list[SubEdit]:
     """A synth-edit ground-truth program (JSON form) as sub-edits over region handles."""
     out: list[SubEdit] = []
+    handles = dict(handles)
+    next_handle = len(handles) + 1
     for step in program:
         action, args = step["action"], dict(step.get("arguments") or {})
         subject = step.get("subject")
@@ -102,6 +104,9 @@ def synth_subedits(program: Sequence[Mapping[str, Any]], handles: Mapping[str, s
                 raise ConversionError("add at an unnamed place")
             obj = f"{args['size']} {args['colour']} {args['shape']}"
             out.append(SubEdit("add", WHOLE_IMAGE, f"{obj} at {where}"))
+            if args.get("id"):
+                handles[str(args["id"])] = f"o{next_handle}"
+                next_handle += 1
         elif action == "background":
             out.append(SubEdit("background", WHOLE_IMAGE, background_goal(args["background"])))
         else:

@@ -8,7 +8,8 @@ budget is spent.
 
 The policy reads a text observation: the instruction and the grounded scene description from the
 grounding tool (one line per region: handle, colour, shape, size and a 10x10 grid cell of its
-centre). ``execute_plan`` is the plan-then-execute tier: the policy emits its whole plan at once and
+centre), listed left to right under policy handles ``o1, o2, ...`` that the environment maps
+back to the tool's region ids. ``execute_plan`` is the plan-then-execute tier: the policy emits its whole plan at once and
 the synthesis agent turns each sub-edit into tool calls.
 """
 
@@ -68,6 +69,7 @@ class EditingEnvironment:
         self.tool_errors = 0
         self.end_reason = ""
         self._grounding_steps = 0
+        self._grounded_ids: set[str] = set()
 
     # -- state -------------------------------------------------------------------------------
     def reset(self, source: Image, instruction: str, seed: int = 0) -> str:
@@ -79,6 +81,7 @@ class EditingEnvironment:
         if "ground" in self.toolbox:
             self.toolbox.call(self.workspace, ToolCall("ground", {"query": SCENE_QUERY, "max_regions": 32}))
         self._grounding_steps = len(self.workspace.history)
+        self._grounded_ids = set(self.workspace.regions)
         return self.observation()
 
     def restore(self, grounded: Workspace, instruction: str) -> str:
@@ -90,14 +93,29 @@ class EditingEnvironment:
         self.steps = self.invalid_calls = self.tool_errors = 0
         self.end_reason = ""
         self._grounding_steps = len(self.workspace.history)
+        self._grounded_ids = set(self.workspace.regions)
         return self.observation()
 
     def observation(self) -> str:
         return format_observation(self.instruction, self.regions())
 
     def regions(self) -> list[dict[str, Any]]:
+        """Grounded regions in reading order (left to right, then top to bottom), each with the
+        policy-facing ``handle`` (o1, o2, ...) beside the tool's region id; regions a tool added
+        later (``add_object``) follow in the order they were made, so a plan can name an object
+        it adds (the k-th added object of a scene with N regions is o(N+k))."""
         ws = self._ws()
-        return [region.describe() for region in ws.regions.values()]
+        grounded = [r.describe() for key, r in ws.regions.items() if key in self._grounded_ids]
+        added = [r.describe() for key, r in ws.regions.items() if key not in self._grounded_ids]
+        ordered = sorted(grounded, key=lambda r: (round(float(r["center"][0]), 3), float(r["center"][1])))
+        return [{**region, "handle": f"o{index + 1}"} for index, region in enumerate(ordered + added)]
+
+    def resolve_handles(self, subedit: SubEdit) -> SubEdit:
+        """Policy handles (o3) in a sub-edit's subject and goal -> the tool's region ids (r5)."""
+        table = {r["handle"]: r["id"] for r in self.regions()}
+        return SubEdit(
+            subedit.action, table.get(subedit.subject, subedit.subject), table.get(subedit.goal, subedit.goal)
+        )
 
     @property
     def done(self) -> bool:
@@ -134,7 +152,7 @@ class EditingEnvironment:
         for subedit in subedits:
             if self.done:
                 break
-            calls, problem = calls_for_subedit(subedit)
+            calls, problem = calls_for_subedit(self.resolve_handles(subedit))
             if problem:
                 self._record_invalid(subedit, problem)
                 errors.append(problem)
@@ -191,7 +209,7 @@ def describe_region(region: Mapping[str, Any]) -> str:
     size = region.get("size") or ""
     cx, cy = region.get("center", (0.5, 0.5))
     words = " ".join(w for w in (colour, shape, size) if w)
-    return f"{region['id']} {words} {grid_cell(cx)} {grid_cell(cy)}"
+    return f"{region.get('handle', region['id'])} {words} {grid_cell(cx)} {grid_cell(cy)}"
 
 
 def format_observation(instruction: str, regions: Sequence[Mapping[str, Any]]) -> str:

@@ -20,9 +20,10 @@ from typing import Any
 @dataclass
 class PipelineConfig:
     out: str
-    sft_synth: int = 3000
-    sft_photo: int = 600
-    grpo_samples: int = 800  # per suite, the first ones of the SFT corpus (images kept)
+    sft_synth: int = 20000  # from scene graphs (no pixels), described as grounding describes them
+    sft_photo: int = 600  # rendered and grounded
+    photo_repeat: int = 3
+    grpo_samples: int = 800  # synth-edit samples rendered and grounded for GRPO (photo: sft_photo)
     test_synth: int = 400
     test_photo: int = 300
     model_size: str = "tiny"
@@ -118,7 +119,7 @@ def noisy_copies(examples: Sequence[Any], rate: float, seed: int) -> list[Any]:
 def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     from imageedit_r1.rollouts import RolloutPool, observe
     from imageedit_r1.toolbox import default_toolbox
-    from imageedit_r1.training.corpus import build_corpus
+    from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
@@ -134,20 +135,39 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         (out / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
         print(f"[{value['elapsed']:7.1f}s] {stage}: {json.dumps(value, default=str)[:600]}", flush=True)
 
-    train_counts = {"synth-edit": config.sft_synth, "photo-ops": config.sft_photo}
+    graph, graph_skipped = graph_examples(config.sft_synth, "train", seed=config.seed, workers=config.workers)
+    grounded_counts = {"synth-edit": config.grpo_samples, "photo-ops": config.sft_photo}
     train = build_corpus(
-        {k: v for k, v in train_counts.items() if v}, "train", config.grpo_samples, config.workers
+        {k: v for k, v in grounded_counts.items() if v},
+        "train",
+        max(grounded_counts.values()),
+        config.workers,
     )
     test_counts = {"synth-edit": config.test_synth, "photo-ops": config.test_photo}
     test = build_corpus(
         {k: v for k, v in test_counts.items() if v}, "test", workers=config.workers, plans=False
     )
+    by_id = {e.sample_id: e for e in graph}
+    grounded_synth = [e for e in train.examples if e.suite == "synth-edit" and e.sample_id in by_id]
+    agree_prompt = sum(e.prompt == by_id[e.sample_id].prompt for e in grounded_synth)
+    agree_plan = sum(e.completion == by_id[e.sample_id].completion for e in grounded_synth)
+    photo = [e for e in train.examples if e.suite == "photo-ops"]
+    sft_examples = graph + photo * config.photo_repeat
     save(
         "data",
         {
-            "train_plans": len(train.examples),
-            "skipped": len(train.skipped),
-            "skip_examples": train.skipped[:5],
+            "sft_plans": len(sft_examples),
+            "graph_synth": len(graph),
+            "photo": len(photo),
+            "skipped": len(graph_skipped) + len(train.skipped),
+            "skip_examples": (graph_skipped + train.skipped)[:5],
+            "grounded_vs_graph_prompt_agreement": agree_prompt / max(len(grounded_synth), 1),
+            "grounded_vs_graph_plan_agreement": agree_plan / max(len(grounded_synth), 1),
+            "disagreement_examples": [
+                {"grounded": e.prompt, "graph": by_id[e.sample_id].prompt}
+                for e in grounded_synth
+                if e.prompt != by_id[e.sample_id].prompt
+            ][:3],
             "test_samples": len(test.samples),
             "grpo_samples": len(train.samples),
         },
@@ -174,7 +194,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             word_noise=config.word_noise,
             seed=config.seed,
         )
-        save("sft", train_sft(train.examples, sft_config))
+        save("sft", train_sft(sft_examples, sft_config))
         sft_checkpoint = str(out / "sft" / "final")
         save("eval:sft", evaluate_checkpoint(sft_checkpoint, pool, test_items))
 
