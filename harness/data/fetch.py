@@ -70,7 +70,9 @@ def finish(cls: Any, folder: Path, revision: str | None) -> FetchResult:
             extract(path, folder)
     missing = missing_layout(folder, cls.layout)
     if missing:
-        raise FetchError(f"{cls.name}: downloaded files lack {missing[0]} under {folder}")
+        steps = cls.source.manual_steps.format(root=folder)
+        hint = f"; {steps}, then run 'ieval data fetch {cls.name}' again" if steps else ""
+        raise FetchError(f"{cls.name}: {missing[0]} not found under {folder}{hint}")
     suite = cls(data_dir=folder.parent)
     manifest = write_manifest(suite, revision)
     notes = []

@@ -147,3 +147,45 @@ def test_magicbrush_defaults_to_dev_until_the_manual_test_split_is_in_place(data
     assert MagicBrushSuite().default_split == "dev"
     write_json(data_dir / "magicbrush" / "test" / "edit_sessions.json", {})
     assert MagicBrushSuite().default_split == "test"
+
+
+def test_imgedit_tar_is_unpacked_and_the_github_json_is_asked_for(data_dir: Path) -> None:
+    import io
+    import tarfile
+
+    from harness.data.fetch import FetchError, finish
+    from harness.suites.benchmarks.imgedit import ImgEditSuite
+    from tests.suites.benchmark_fixtures import png
+
+    folder = data_dir / "imgedit"
+    folder.mkdir()
+    with tarfile.open(folder / "Benchmark.tar", "w") as tar:
+        data = png(image(1))
+        info = tarfile.TarInfo("Benchmark/singleturn/animal/a.jpg")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(
+        FetchError, match="copy Benchmark/Basic/basic_edit.json .* then run 'ieval data fetch imgedit'"
+    ):
+        finish(ImgEditSuite, folder, None)
+    assert (folder / "Benchmark" / "singleturn" / "animal" / "a.jpg").is_file()
+    write_json(
+        folder / "basic_edit.json", {"1": {"id": "animal/a.jpg", "prompt": "add a hat", "edit_type": "add"}}
+    )
+    result = finish(ImgEditSuite, folder, None)
+    assert result.counts == {"basic": 1}
+    (sample,) = ImgEditSuite().samples("basic")
+    assert sample.category == "add"
+
+
+def test_archive_members_outside_the_folder_are_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    from harness.data.fetch import FetchError, extract
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../escaped.txt", "x")
+    with pytest.raises(FetchError, match="outside"):
+        extract(archive, tmp_path / "into")
+    assert not (tmp_path / "escaped.txt").exists()

@@ -27,32 +27,33 @@ from tests.suites.benchmark_fixtures import (
 
 
 def test_imgedit_basic_types_alias_and_missing_image(data_dir: Path) -> None:
-    bench = data_dir / "imgedit" / "Benchmark" / "singleturn"
-    write_png(bench / "animal" / "a.jpg", image(1))
-    write_png(bench / "style" / "b.jpg", image(2))
+    root = data_dir / "imgedit"
+    images = root / "Benchmark" / "singleturn"  # unpacked from Benchmark.tar
+    write_png(images / "animal" / "a.jpg", image(1))
+    write_png(images / "style" / "b.jpg", image(2))
+    write_png(images / "daily object" / "d.jpg", image(4))
     write_json(
-        bench / "basic_edit.json",
+        root / "basic_edit.json",  # copied from the GitHub repository
         {
             "1": {"id": "animal/a.jpg", "prompt": "add a bird", "edit_type": "add"},
-            "2": {"id": "style/b.jpg", "prompt": "combine edits", "edit_type": "hybrid"},
-            "3": {"id": "missing/c.jpg", "prompt": "remove it", "edit_type": "remove"},
+            "2": {"id": "style/b.jpg", "prompt": "combine edits", "edit_type": "compose"},
+            "3": {"id": "daily object/d.jpg", "prompt": "make it blue", "edit_type": "alter"},
+            "4": {"id": "missing/c.jpg", "prompt": "remove it", "edit_type": "remove"},
         },
     )
-    write_png(data_dir / "imgedit" / "Benchmark" / "UGE" / "u1.png", image(3))
-    write_json(
-        data_dir / "imgedit" / "Benchmark" / "UGE" / "uge_edit.json",
-        {"u1": {"id": "u1.png", "prompt": "edit the thing"}},
-    )
+    write_png(root / "Benchmark" / "UGE" / "u1.png", image(3))
+    write_json(root / "UGE_edit.json", {"u1": {"id": "u1.png", "prompt": "edit the thing"}})
     items = list(ImgEditSuite().samples("basic"))
-    assert [i.category for i in items] == ["add", "compose", "remove"]
+    assert [i.category for i in items] == ["add", "compose", "adjust", "remove"]
     assert np.array_equal(items[0].source, image(1)) and items[0].instruction == "add a bird"
+    assert np.array_equal(items[2].source, image(4)) and items[2].metadata["edit_type"] == "alter"
     assert (
-        isinstance(items[2], InvalidSample)
-        and "cannot read" in items[2].reason
-        and "missing/c.jpg" in items[2].reason
+        isinstance(items[3], InvalidSample)
+        and "cannot read" in items[3].reason
+        and "missing/c.jpg" in items[3].reason
     )
     (uge,) = ImgEditSuite().samples("uge")
-    assert uge.category == "uge" and uge.id == "uge-u1"
+    assert uge.category == "uge" and uge.id == "uge-u1" and np.array_equal(uge.source, image(3))
 
 
 def test_pie_rle_decoding_is_start_length_row_major() -> None:
