@@ -18,9 +18,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image as PILImage
 
-from harness.images import image_hash
+from harness.images import as_rgb, image_hash
 from leaderboard.rundir import RUN_FILES, load_run
 
 BUNDLE_FORMAT = "ieval-bundle"
@@ -202,11 +203,7 @@ def _check_png(name: str, data: bytes, limits: BundleLimits) -> None:
         raise BundleError(f"bundle rejected: '{name}' pixels do not match the sha256 in its name")
 
 
-def _pixels(img: PILImage.Image):  # noqa: ANN202 - numpy array
-    import numpy as np
-
-    from harness.images import as_rgb
-
+def _pixels(img: PILImage.Image) -> np.ndarray:
     array = np.asarray(img)
     return array if array.ndim == 2 else as_rgb(array)
 

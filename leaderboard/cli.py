@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from leaderboard.verify import Tolerance
 
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
@@ -27,7 +31,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise typer.Exit(code)
 
 
-def _tolerance(abs_tol: float, rel_tol: float):  # noqa: ANN202 - leaderboard.verify.Tolerance
+def _tolerance(abs_tol: float, rel_tol: float) -> Tolerance:
     from leaderboard.verify import Tolerance
 
     return Tolerance(abs_tol=abs_tol, rel_tol=rel_tol)
@@ -82,6 +86,10 @@ def verify(
     else:
         for line in report.lines():
             stdout.print(line, highlight=False, markup=False, soft_wrap=True)
+    counts: dict[str, int] = {}
+    for cell in report.cells:
+        counts[cell.provenance] = counts.get(cell.provenance, 0) + 1
+    stdout.print(f"{len(report.cells)} cells: " + ", ".join(f"{n} {p}" for p, n in sorted(counts.items())))
     if not report.ok:
         bad = sorted({s for c in report.cells for s in c.mismatched})
         fail(

@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from harness.images import ImageStore
 from leaderboard.rundir import RunData
@@ -63,7 +64,7 @@ class ImageCopier:
         self.wanted.setdefault(digest, store)
         return f"img/{digest[:16]}.png"
 
-    def copy_all(self, site_root) -> int:  # noqa: ANN001 - a Path
+    def copy_all(self, site_root: Path) -> int:
         folder = site_root / "img"
         folder.mkdir(parents=True, exist_ok=True)
         for digest, store in self.wanted.items():
@@ -73,7 +74,7 @@ class ImageCopier:
         return len(self.wanted)
 
 
-def _copy_display_size(source, target) -> None:  # noqa: ANN001 - Paths
+def _copy_display_size(source: Path, target: Path) -> None:
     """Copy a PNG; one larger than MAX_DISPLAY_SIDE is shrunk (Lanczos) so the site stays light."""
     from PIL import Image as PILImage
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -52,7 +52,7 @@ def _frame(title: str, x_label: str, y_label: str) -> list[str]:
     ]
 
 
-def _axes(parts: list[str], y_low: float, y_high: float, y_of) -> None:  # noqa: ANN001 - a mapping function
+def _axes(parts: list[str], y_low: float, y_high: float, y_of: Callable[[float], float]) -> None:
     right = WIDTH - RIGHT
     for tick in _ticks(y_low, y_high):
         y = y_of(tick)
