@@ -89,7 +89,10 @@ def verify(
     counts: dict[str, int] = {}
     for cell in report.cells:
         counts[cell.provenance] = counts.get(cell.provenance, 0) + 1
-    stdout.print(f"{len(report.cells)} cells: " + ", ".join(f"{n} {p}" for p, n in sorted(counts.items())))
+    if not as_json:
+        stdout.print(
+            f"{len(report.cells)} cells: " + ", ".join(f"{n} {p}" for p, n in sorted(counts.items()))
+        )
     if not report.ok:
         bad = sorted({s for c in report.cells for s in c.mismatched})
         fail(
