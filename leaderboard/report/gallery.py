@@ -94,6 +94,8 @@ def gallery_items(runs: Sequence[RunData], copier: ImageCopier) -> list[GalleryI
         scores: dict[tuple[str, str, str, str], list[ScoreItem]] = defaultdict(list)
         score_status: dict[tuple[str, str, str, str], str] = {}
         for record in run.records:
+            if record.smoke:  # a value from random weights is never shown as a score
+                continue
             key = (record.suite, record.split, record.sample_id, record.editor)
             scores[key].append(ScoreItem(record.metric, record.value, record.status))
             if record.status in FAILURE_STATUSES and key not in score_status:
