@@ -76,6 +76,17 @@ METRICS: dict[str, str] = {
     "pie_ssim": "harness.metrics.learned.pie:PieSSIM",
     "pie_lpips": "harness.metrics.learned.pie:PieLpips",
     # -- judges (also listed in JUDGES) ----------------------------------------------------------
+    "viescore_edit": "harness.judges.builtin:VieScoreEdit",
+    "imgedit_rubric": "harness.judges.builtin:ImgEditRubric",
+    "complex_edit_judge": "harness.judges.builtin:ComplexEditJudge",
+    "kris_judge": "harness.judges.builtin:KrisJudge",
+    "rise_judge": "harness.judges.builtin:RiseJudge",
 }
 
-JUDGES: dict[str, str] = {}
+JUDGES: dict[str, str] = {
+    "viescore_edit": "harness.judges.builtin:VieScoreEdit",
+    "imgedit_rubric": "harness.judges.builtin:ImgEditRubric",
+    "complex_edit_judge": "harness.judges.builtin:ComplexEditJudge",
+    "kris_judge": "harness.judges.builtin:KrisJudge",
+    "rise_judge": "harness.judges.builtin:RiseJudge",
+}

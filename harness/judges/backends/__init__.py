@@ -1,0 +1,1 @@
+"""Judge backends: an OpenAI-compatible HTTP endpoint and a local transformers VLM."""
