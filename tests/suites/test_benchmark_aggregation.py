@@ -39,12 +39,18 @@ def test_complex_edit_levels_and_per_sample_overall() -> None:
     assert agg.complex_edit_o(8.0, 6.0, 7.0) == pytest.approx(7.0)
 
 
-def test_kris_normalises_then_pools_and_rejects_out_of_range() -> None:
-    scored = items(("biology", "", 5.0), ("biology", "", 3.0), ("physics", "", 1.0), ("humanities", "", 4.0))
-    # (5-1)*25 = 100, 50, 0, 75 -> pooled mean 56.25
+def test_kris_pools_normalised_scores_and_rejects_out_of_range() -> None:
+    # judge scores 5, 3, 1, 4 on 1..5 become (s - 1) * 25 = 100, 50, 0, 75
+    assert [agg.kris_normalise(s) for s in (5, 3, 1, 4)] == [100.0, 50.0, 0.0, 75.0]
+    scored = items(
+        ("biology", "", 100.0), ("biology", "", 50.0), ("physics", "", 0.0), ("humanities", "", 75.0)
+    )
+    # pooled mean 56.25; a macro over the three tasks would be (75 + 0 + 75) / 3 = 50
     assert agg.kris_overall(scored) == pytest.approx(56.25)
-    with pytest.raises(ValueError, match="sample s0 is outside 1..5"):
-        agg.kris_overall(items(("biology", "", 6.0)))
+    with pytest.raises(ValueError, match="sample s0 is outside 0..100"):
+        agg.kris_overall(items(("biology", "", 101.0)))
+    with pytest.raises(ValueError, match="outside 1..5"):
+        agg.kris_normalise(0.0, "s9")
 
 
 def test_rise_accuracy_is_pooled_share_of_full_marks() -> None:

@@ -59,10 +59,15 @@ def kris_normalise(score: float, sample_id: str = "") -> float:
 
 
 def kris_overall(items: Sequence[ScoredItem]) -> float:
-    """KRIS-Bench: every value (1..5) normalised to 0..100, pooled (micro) mean over the items."""
+    """KRIS-Bench: per-sample scores already on 0..100 (``kris_judge`` maps each 1-5 dimension with
+    ``kris_normalise`` and averages them), pooled (micro) mean over the items, as the third-party
+    summarizers do; a value outside 0..100 is an error naming the sample."""
     if not items:
         raise ValueError("KRIS-Bench: no scored items")
-    return sum(kris_normalise(item.value, item.sample_id) for item in items) / len(items)
+    for item in items:
+        if not 0.0 <= item.value <= 100.0 or math.isnan(item.value):
+            raise ValueError(f"KRIS-Bench score {item.value!r} of sample {item.sample_id} is outside 0..100")
+    return sum(item.value for item in items) / len(items)
 
 
 def rise_accuracy(items: Sequence[ScoredItem]) -> float:

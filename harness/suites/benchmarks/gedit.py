@@ -35,7 +35,7 @@ LANGUAGE_CODES = {"en": "en", "cn": "zh"}
 class GEditBenchSuite(BenchmarkSuite):
     name = "gedit-bench"
     splits = ("en", "cn", "en-intersection", "cn-intersection")
-    preferred_metrics = ("viescore",)
+    preferred_metrics = ("viescore_edit",)
     official_metrics = ("viescore_sc", "viescore_pq", "viescore_o")
     official_aggregation = "harness.suites.benchmarks.aggregation:gedit_overall"
     source = DataSource(

@@ -35,8 +35,8 @@ SUITE_FILES = {"basic": "basic_edit.json", "uge": "UGE_edit.json"}
 class ImgEditSuite(BenchmarkSuite):
     name = "imgedit"
     splits = ("basic", "uge")
-    preferred_metrics = ("imgedit_judge",)
-    official_metrics = ("imgedit_judge",)
+    preferred_metrics = ("imgedit_rubric",)
+    official_metrics = ("imgedit_rubric",)
     official_aggregation = "harness.suites.benchmarks.aggregation:imgedit_overall"
     source = DataSource(
         "hf",

@@ -217,8 +217,8 @@ class PSRSuite(PairBenchmark):
 
 class RealEditSuite(PairBenchmark):
     name = "realedit"
-    preferred_metrics = ("l1", "l2", "psnr", "ssim")
-    official_metrics = ("viescore", "human_elo")
+    preferred_metrics = ("viescore_edit", "l1", "l2", "psnr", "ssim")
+    official_metrics = ("viescore_edit", "human_elo")
     source = DataSource(
         "manual",
         homepage="https://arxiv.org/abs/2502.03629",
