@@ -56,7 +56,7 @@ _VOCAB_TRAIN = Vocabulary(
     ordinal="the {nth} {filter} from the {side}",
     analogy={
         "colour": "the {noun} with the same colour as {anchor}",
-        "shape": "the {noun} with the same shape as {anchor}",
+        "shape": "the {noun} of the same type as {anchor}",
     },
     regions={
         "top-left": "the top left corner",
@@ -126,7 +126,7 @@ FAMILIES: dict[str, PhrasingFamily] = {
             "recolor": ("Make {subj} {colour}.", "Colour {subj} {colour}.", "Paint {subj} {colour}."),
             "remove": ("Remove {subj}.", "Delete {subj}."),
             "add": ("Add a {size} {colour} {shape} {where}.", "Draw a {size} {colour} {shape} {where}."),
-            "move": ("Move {subj} {where}.", "Put {subj} {where}."),
+            "move": ("Move {subj} {where}.", "Shift {subj} {where}."),
             "resize": ("Make {subj} {size}.", "Resize {subj} to {size}."),
             "replace_shape": (
                 "Turn {subj} into a {shape}.",
@@ -232,7 +232,7 @@ FAMILIES: dict[str, PhrasingFamily] = {
                 "The result needs a {size} {colour} {shape} {where}.",
             ),
             "move": ("{Subj} should end up {where}.", "The result should have {subj} sitting {where}."),
-            "resize": ("{Subj} should end up {size}.", "The result should show {subj} at {size} size."),
+            "resize": ("{Subj} should end up {size}.", "The result should show {subj} made {size}."),
             "replace_shape": (
                 "{Subj} should turn into a {shape}.",
                 "The result should show a {shape} instead of {subj}.",

@@ -43,6 +43,14 @@ class Background:
     direction: str = ""
     texture: str = ""
 
+    def __post_init__(self) -> None:
+        # Fields a kind does not use are blanked, so equal backgrounds compare equal.
+        unused = {"plain": ("colour2", "direction", "texture"), "gradient": ("texture",)}.get(
+            self.kind, ("colour", "colour2", "direction") if self.kind == "texture" else ()
+        )
+        for name in unused:
+            object.__setattr__(self, name, "")
+
     def validate(self) -> None:
         if self.kind == "plain":
             _check(self.colour in BACKGROUND_COLOURS, f"unknown background colour {self.colour!r}")
