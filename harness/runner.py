@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,23 @@ from harness import aggregate as agg
 from harness import manifest as mf
 from harness.backends import make_executor
 from harness.cache import Cache, edit_key, score_key
-from harness.fingerprint import stable_hash
 from harness.images import ImageStore, image_hash
 from harness.planning import ResolvedPlan, resolve_plan
 from harness.protocols import fingerprint_id
-from harness.records import EditRecord, JsonlLog, RunRecord, SampleRecord, TraceRecord, read_jsonl
+from harness.records import EditRecord, JsonlLog, RunRecord, SampleRecord, TraceRecord
+from harness.run_support import (
+    batched,
+    edit_payload,
+    edit_record_from_cache,
+    finish_run,
+    jsonable,
+    load_done,
+    record_session,
+    sample_input_hashes,
+    score_from_cache,
+    score_payload,
+    validated_result,
+)
 from harness.types import EditRequest, EditResult, InvalidSample, Sample, ScoreInput, ScoreRecord
 
 SAMPLE_BATCH = 32
@@ -83,15 +95,6 @@ class RunSummary:
     smoke_excluded: int = 0
 
 
-@dataclass
-class _Done:
-    """What an earlier session of this run directory already finished."""
-
-    samples: set[tuple[str, str, str]] = field(default_factory=set)
-    edits: dict[tuple[str, str, str, str], EditRecord] = field(default_factory=dict)
-    records: set[tuple[str, str, str, str, str]] = field(default_factory=set)
-
-
 def run_evaluation(config: RunConfig, console: Console | None = None) -> RunSummary:
     console = console or Console(stderr=True)
     start = time.perf_counter()
@@ -112,7 +115,7 @@ def run_evaluation(config: RunConfig, console: Console | None = None) -> RunSumm
     summary.counters = run.counters
     summary.unavailable = plan.unavailable
     summary.wall_seconds = time.perf_counter() - start
-    _record_session(out, summary)
+    record_session(out, summary)
     return summary
 
 
@@ -136,7 +139,7 @@ class _Run:
         self.counters = RunCounters()
         self.images = ImageStore(out / "images")
         self.cache = Cache(config.cache_dir) if config.use_cache else None
-        self.done = _load_done(out)
+        self.done = load_done(out)
         options = {"address": config.ray_address} if config.backend == "ray" else {}
         self.executor = make_executor(config.backend, plan, **options)
         self._write_manifest()
@@ -166,7 +169,7 @@ class _Run:
         manifest = mf.build_manifest(self.config.to_json(), fingerprints)
         manifest["primary_metrics"] = self.plan.primary_metrics
         if existing is not None:
-            if existing.get("fingerprints") != _jsonable(fingerprints):
+            if existing.get("fingerprints") != jsonable(fingerprints):
                 self.console.print(
                     "[yellow]warning:[/] components changed since this run directory was started; "
                     "finished records are kept and only missing ones are computed"
@@ -190,7 +193,7 @@ class _Run:
                 task = progress.add_task(
                     f"{suite_name} [{split}]", total=self.plan.sample_counts.get(suite_name)
                 )
-                for batch in _batched(self._samples(suite_name, suite, split), self.config.batch_size):
+                for batch in batched(self._samples(suite_name, suite, split), self.config.batch_size):
                     self._run_batch(suite_name, split, batch)
                     progress.advance(task, len(batch))
 
@@ -296,7 +299,7 @@ class _Run:
                 self.cache.get_edit(key) if (self.cache and getattr(editor, "cache_edits", True)) else None
             )
             if cached is not None:
-                record = _edit_record_from_cache(suite_name, split, sample.id, editor_name,
+                record = edit_record_from_cache(suite_name, split, sample.id, editor_name,
                                                  self.editor_fps[editor_name], cached.status,
                                                  cached.image_hash, cached.payload, caps.reference)  # fmt: skip
                 image = None
@@ -308,14 +311,14 @@ class _Run:
                 self.counters.edits_reused += 1
                 continue
             pending.append((sample, request, key))
-        for chunk in _batched(pending, max(1, caps.batch_size)):
+        for chunk in batched(pending, max(1, caps.batch_size)):
             outputs = self._call_editor(editor_name, [request for _, request, _ in chunk])
             for (sample, _, key), result in zip(chunk, outputs, strict=True):
                 record = self._store_edit(suite_name, split, sample.id, editor_name, result, caps.reference)
                 if self.cache is not None and getattr(editor, "cache_edits", True):
                     if result.status == "ok":
                         self.cache.blobs.copy_from(self.images, record.edited_hash)
-                    self.cache.put_edit(key, result.status, record.edited_hash, _edit_payload(record))
+                    self.cache.put_edit(key, result.status, record.edited_hash, edit_payload(record))
                 results[sample.id] = (record, result.image if result.status == "ok" else None)
                 self.counters.edits_computed += 1
         return results
@@ -345,7 +348,7 @@ class _Run:
                 except Exception as exc:
                     outputs.append(EditResult(status="error", error=f"{type(exc).__name__}: {exc}"))
         self.counters.editor_seconds += time.perf_counter() - start
-        return [_validated(result) for result in outputs]
+        return [validated_result(result) for result in outputs]
 
     def _store_edit(
         self,
@@ -361,7 +364,7 @@ class _Run:
             step_hash = step.image_hash
             if step.image is not None:
                 step_hash = self.images.put(step.image)
-            trace.append(TraceRecord(step.tool, _jsonable(dict(step.arguments)), step.status,
+            trace.append(TraceRecord(step.tool, jsonable(dict(step.arguments)), step.status,
                                      step.seconds, step.message, step_hash))  # fmt: skip
         record = EditRecord(
             suite=suite_name, split=split, sample_id=sample_id, editor=editor_name,
@@ -370,7 +373,7 @@ class _Run:
             error=result.error, refusal_code=result.refusal_code, seconds=result.usage.seconds,
             calls=result.usage.calls, cost_usd=result.usage.cost_usd,
             input_tokens=result.usage.input_tokens, output_tokens=result.usage.output_tokens,
-            trace=trace, provider=_jsonable(dict(result.provider)), smoke=result.smoke, reference=reference,
+            trace=trace, provider=jsonable(dict(result.provider)), smoke=result.smoke, reference=reference,
         )  # fmt: skip
         self.counters.cost_usd += result.usage.cost_usd
         self._append_edit(record)
@@ -391,7 +394,7 @@ class _Run:
         edits: dict[str, tuple[EditRecord, Any]],
         metric_names: Sequence[str],
     ) -> None:
-        sample_inputs = {s.id: _sample_input_hashes(s) for s in samples}
+        sample_inputs = {s.id: sample_input_hashes(s) for s in samples}
         for metric_name in metric_names:
             metric = self.plan.metrics[metric_name]
             todo = [
@@ -408,7 +411,7 @@ class _Run:
                 key = score_key(self.metric_fps[metric_name], sample_inputs[sample.id], edit.edited_hash)
                 cached = self.cache.get_score(key) if (self.cache and metric.deterministic) else None
                 if cached is not None:
-                    outcome[sample.id] = (_score_from_cache(metric_name, sample.id, cached), True)
+                    outcome[sample.id] = (score_from_cache(metric_name, sample.id, cached), True)
                     self.counters.scores_reused += 1
                 else:
                     to_compute.append((sample, key))
@@ -423,7 +426,7 @@ class _Run:
                     outcome[sample.id] = (record, False)
                     self.counters.scores_computed += 1
                     if record.status in ("ok", "not_applicable") and metric.deterministic:
-                        rows.append((key, record.status, record.value, _score_payload(record)))
+                        rows.append((key, record.status, record.value, score_payload(record)))
                 if self.cache is not None:
                     self.cache.put_scores(rows)
             for sample in todo:
@@ -472,126 +475,4 @@ class _Run:
         self.counters.records_written += 1
 
 
-def finish_run(out: Path, *, seed: int = 0, plan: ResolvedPlan | None = None) -> RunSummary:
-    """Aggregate ``records.jsonl`` into ``leaderboard.csv`` and ``leaderboard.md``."""
-    records = list(read_jsonl(out / "records.jsonl", RunRecord))
-    if plan is None:
-        manifest = mf.read_manifest(out / "manifest.json") or {}
-        official: Any = _official_from_registry
-        primary = manifest.get("primary_metrics", {})
-    else:
-        official, primary = plan.official_aggregation, plan.primary_metrics
-    cells, smoke = agg.aggregate(records, seed=seed, official=official)
-    agg.write_csv(cells, out / "leaderboard.csv")
-    agg.write_markdown(cells, out / "leaderboard.md", primary, smoke)
-    return RunSummary(out=out, counters=RunCounters(), cells=cells, smoke_excluded=smoke)
-
-
-def _official_from_registry(suite_name: str) -> Any:
-    from harness import registry
-
-    try:
-        factory, _ = registry.suites.factory(suite_name)
-    except Exception:
-        return None
-    target = getattr(factory, "official_aggregation", None)
-    return registry._resolve(target) if isinstance(target, str) else target
-
-
-def _record_session(out: Path, summary: RunSummary) -> None:
-    path = out / "manifest.json"
-    manifest = mf.read_manifest(path) or {}
-    manifest.setdefault("sessions", []).append(
-        {
-            "finished_unix": time.time(),
-            "wall_seconds": round(summary.wall_seconds, 3),
-            "counters": asdict(summary.counters),
-        }
-    )
-    manifest["wall_seconds_total"] = round(sum(s["wall_seconds"] for s in manifest["sessions"]), 3)
-    manifest["cost_usd_total"] = round(sum(s["counters"]["cost_usd"] for s in manifest["sessions"]), 6)
-    manifest["unavailable"] = summary.unavailable
-    mf.write_manifest(path, manifest)
-
-
-def _load_done(out: Path) -> _Done:
-    done = _Done()
-    for record in read_jsonl(out / "samples.jsonl", SampleRecord):
-        done.samples.add(record.key)
-    for edit in read_jsonl(out / "edits.jsonl", EditRecord):
-        done.edits[edit.key] = edit
-    for record in read_jsonl(out / "records.jsonl", RunRecord):
-        done.records.add(record.key)
-    return done
-
-
-def _validated(result: Any) -> EditResult:
-    if not isinstance(result, EditResult):
-        return EditResult(status="error", error=f"editor returned {type(result).__name__}, not EditResult")
-    if result.status == "ok":
-        image = result.image
-        if getattr(image, "ndim", 0) != 3 or image.shape[2] != 3 or str(image.dtype) != "uint8":
-            shape = getattr(image, "shape", None)
-            return EditResult(status="error", error=f"editor returned an image of shape {shape}, not HxWx3 uint8",
-                              usage=result.usage, trace=result.trace)  # fmt: skip
-    return result
-
-
-def _sample_input_hashes(sample: Sample) -> dict[str, str]:
-    return {
-        "source": image_hash(sample.source),
-        "target": image_hash(sample.target) if sample.target is not None else "",
-        "mask": image_hash(sample.mask) if sample.mask is not None else "",
-        "text": stable_hash([sample.instruction, list(sample.turns), dict(sample.captions)]),
-        "metadata": stable_hash(_jsonable(dict(sample.metadata))),
-    }
-
-
-def _edit_payload(record: EditRecord) -> dict[str, Any]:
-    data = asdict(record)
-    for key in ("suite", "split", "sample_id", "editor", "editor_fp", "cached", "reference"):
-        data.pop(key, None)
-    return data
-
-
-def _edit_record_from_cache(
-    suite: str, split: str, sample_id: str, editor: str, editor_fp: str, status: str, image_hash_: str,
-    payload: dict[str, Any], reference: bool,
-) -> EditRecord:  # fmt: skip
-    trace = [TraceRecord(**step) for step in payload.get("trace", [])]
-    fields = {k: v for k, v in payload.items() if k not in ("trace", "status", "edited_hash")}
-    return EditRecord(suite=suite, split=split, sample_id=sample_id, editor=editor, editor_fp=editor_fp,
-                      status=status, edited_hash=image_hash_, trace=trace, reference=reference, cached=True,
-                      **fields)  # fmt: skip
-
-
-def _score_payload(record: ScoreRecord) -> dict[str, Any]:
-    return {"error": record.error, "components": dict(record.components), "smoke": record.smoke,
-            "meta": _jsonable(dict(record.meta))}  # fmt: skip
-
-
-def _score_from_cache(metric: str, sample_id: str, cached: Any) -> ScoreRecord:
-    payload = cached.payload
-    return ScoreRecord(metric, sample_id, cached.value, status=cached.status, error=payload.get("error", ""),
-                       components=payload.get("components", {}), smoke=payload.get("smoke", False),
-                       meta=payload.get("meta", {}))  # fmt: skip
-
-
-def _jsonable(value: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(value, default=str))
-
-
-def _batched(items: Any, size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-ProgressHook = Callable[[int], None]
+__all__ = ["RunConfig", "RunError", "RunSummary", "finish_run", "run_evaluation", "sample_input_hashes"]

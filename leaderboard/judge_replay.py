@@ -24,7 +24,7 @@ class ReplayedScore:
 
 def sample_input_hashes(sample: Sample) -> dict[str, str]:
     """The sample part of a score cache key, exactly as the runner builds it."""
-    from harness.runner import _sample_input_hashes
+    from harness.run_support import sample_input_hashes as _sample_input_hashes
 
     return _sample_input_hashes(sample)
 

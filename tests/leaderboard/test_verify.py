@@ -9,7 +9,7 @@ import numpy as np
 from harness import registry
 from harness.cache import Cache, score_key
 from harness.protocols import BaseMetric, fingerprint_id
-from harness.runner import _sample_input_hashes
+from harness.run_support import sample_input_hashes as _sample_input_hashes
 from harness.types import ScoreInput
 from leaderboard.bundle import pack_bundle
 from leaderboard.verify import Tolerance, verify_bundle
