@@ -220,3 +220,18 @@ def test_mask_convention_transparent_or_bright_pixels() -> None:
     grey[:, 6:] = 255
     bright = mask_field({"bytes": png(grey), "path": None}, "mask_img", (8, 8))
     assert bright[:, 6:].all() and not bright[:, :6].any()
+
+
+def test_unreadable_data_file_ends_the_stream_with_one_clear_invalid_sample(data_dir: Path) -> None:
+    path = data_dir / "emu-edit" / "data" / "test-00000-of-00001.parquet"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"this is not parquet")
+    (item,) = list(EmuEditSuite().samples("test"))
+    assert isinstance(item, InvalidSample) and item.id == "test:unreadable"
+    assert item.reason.startswith("emu-edit test: cannot read") and "emu-edit/data" in item.reason
+
+
+def test_missing_manual_test_split_is_reported_not_raised(data_dir: Path) -> None:
+    _magicbrush_dev(data_dir)
+    (item,) = list(MagicBrushSuite().samples("test"))
+    assert isinstance(item, InvalidSample) and "password-protected zip" in item.reason

@@ -110,20 +110,26 @@ class BenchmarkSuite:
         return sum(1 for _ in self.records(split))
 
     def samples(self, split: str, limit: int | None = None) -> Iterator[Sample | InvalidSample]:
+        """Samples in upstream order. A record that cannot be loaded becomes an ``InvalidSample``; a data
+        file that cannot be read at all ends the stream with one ``InvalidSample`` (id
+        ``<split>:unreadable``) carrying the reason, so a run records it and goes on with other suites."""
         self._check_split(split)
         produced = 0
-        for record in self.records(split):
-            if limit is not None and produced >= limit:
+        records = self.records(split)
+        while limit is None or produced < limit:
+            try:
+                record = next(records)
+            except StopIteration:
+                return
+            except DataError as exc:
+                yield InvalidSample(f"{split}:unreadable", f"{self.name} {split}: {exc}")
                 return
             produced += 1
             try:
                 yield self.to_sample(record)
             except (SampleError, ImageDecodeError, KeyError, TypeError, ValueError) as exc:
-                reason = (
-                    str(exc)
-                    if isinstance(exc, SampleError | ImageDecodeError)
-                    else f"{type(exc).__name__}: {exc}"
-                )
+                known = isinstance(exc, SampleError | ImageDecodeError)
+                reason = str(exc) if known else f"{type(exc).__name__}: {exc}"
                 yield InvalidSample(
                     record.id, f"{self.name} sample {record.id}: {reason}", record.category, record.level
                 )

@@ -40,7 +40,8 @@ such items but publish no list). Add entries here with the issue that reports th
 
 def caption_exclusion(split: str, row: Mapping[str, Any]) -> str | None:
     """Why this row's captions are not used, or None."""
-    manual = MANUAL_EXCLUSIONS.get((split, int(row.get("idx") or -1)))
+    idx = row.get("idx")
+    manual = MANUAL_EXCLUSIONS.get((split, int(idx))) if idx is not None else None
     if manual:
         return manual
     return next((reason for reason, rule in CAPTION_RULES if rule(row)), None)

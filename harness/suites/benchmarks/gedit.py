@@ -9,6 +9,7 @@ Intersection_exist. Splits ``en`` / ``cn`` are the full sets; ``en-intersection`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import ClassVar
 
 from harness.suites.benchmarks.base import BenchmarkSuite, DataSource, Record, SampleError
@@ -88,7 +89,7 @@ class GEditBenchSuite(BenchmarkSuite):
         )
 
 
-def _one_format(files: list) -> list:
+def _one_format(files: list[Path]) -> list[Path]:
     """Prefer arrow files when both arrow and parquet copies are present."""
     arrow = [p for p in files if p.suffix == ".arrow"]
     return arrow or files
