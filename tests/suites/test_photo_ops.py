@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.images import image_hash
 from harness.metrics.pixel import L1, L2, PSNR, PSNR_MAX_DB, SSIM
@@ -182,3 +184,41 @@ def test_bad_programs_raise_clear_errors() -> None:
     original = image.copy()
     apply_program(image, [{"op": "invert", "args": {}}])
     assert np.array_equal(image, original)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    height=st.integers(1, 12).map(lambda n: 2 * n),
+    width=st.integers(1, 12).map(lambda n: 2 * n),
+    op=st.sampled_from(["flip_horizontal", "flip_vertical", "invert", "rotate", "hue_shift"]),
+    degrees=st.sampled_from([90, 180, 270]),
+)
+def test_property_invertible_ops_round_trip(
+    seed: int, height: int, width: int, op: str, degrees: int
+) -> None:
+    image = np.random.default_rng(seed).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    args = (
+        {"degrees": degrees if op == "rotate" else {90: 120, 180: 180, 270: 240}[degrees]}
+        if op
+        in (
+            "rotate",
+            "hue_shift",
+        )
+        else {}
+    )
+    step = {"op": op, "args": args}
+    assert np.array_equal(apply_program(image, [step, inverse_step(step)]), image)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), bits=st.integers(1, 4), region=st.sampled_from(photo_ops.CROP_REGIONS))
+def test_property_lossy_ops_are_idempotent_or_shape_preserving(seed: int, bits: int, region: str) -> None:
+    image = np.random.default_rng(seed).integers(0, 256, size=(10, 14, 3), dtype=np.uint8)
+    gray = photo_ops.grayscale(image)
+    assert np.array_equal(photo_ops.grayscale(gray), gray)
+    poster = photo_ops.posterize(image, bits)
+    assert np.array_equal(photo_ops.posterize(poster, bits), poster)
+    assert len(np.unique(poster)) <= 2**bits
+    assert photo_ops.crop(image, region).shape == image.shape
+    assert np.array_equal(photo_ops.hue_shift(gray, 180), gray)  # grey has no hue to rotate
