@@ -121,3 +121,23 @@ def test_export_writes_folder_dataset(tmp_path) -> None:
         assert np.array_equal(load_image(tmp_path / row["target"]), sample.target)
         assert np.array_equal(load_image(tmp_path / row["mask"])[..., 0] > 127, sample.mask)
         assert row["metadata"]["target_scene"] == sample.metadata["target_scene"]
+
+
+def test_generator_invariants_over_many_seeds() -> None:
+    from harness.suites.synth_edit.generator import LEVELS, generate_edit
+    from harness.suites.synth_edit.matching import scenes_equivalent
+
+    for seed in range(60):
+        for level in LEVELS:
+            split = "train" if seed % 2 else "test"
+            edit = generate_edit(seed, split, seed * 7 + 3, level)
+            assert edit.family in (TRAIN_FAMILIES if split == "train" else HELD_OUT_FAMILIES)
+            assert scene_fits(edit.source) and scene_fits(edit.target)
+            assert 3 <= len(edit.source.objects) <= 6
+            assert not scenes_equivalent(edit.source, edit.target)
+            assert apply_program(edit.source, edit.program, by_reference=True) == edit.target
+            assert edit.instruction.strip() and "{" not in edit.instruction and "  " not in edit.instruction
+            if level in ("L1", "L2"):
+                assert len(edit.program) == 1 and edit.category == edit.program[0].action
+            elif level == "L3":
+                assert 2 <= len(edit.program) <= 4
