@@ -189,3 +189,41 @@ def test_archive_members_outside_the_folder_are_refused(tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="outside"):
         extract(archive, tmp_path / "into")
     assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_fetch_downloads_the_pinned_revision_from_the_hub_and_verify_passes(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ieval data fetch magicbrush` against a loopback server speaking the Hub API."""
+    from huggingface_hub import constants
+
+    from harness.suites.benchmarks.magicbrush import MagicBrushSuite
+    from tests.suites.hub_server import folder_files, hub_server
+    from tests.suites.test_benchmark_tables import _magicbrush_dev
+
+    upstream = tmp_path / "upstream"
+    _magicbrush_dev(upstream)
+    files = folder_files(upstream / "magicbrush")
+    files["README.md"] = b"# MagicBrush"
+    files["data/train-00000-of-00001.parquet"] = b"not requested by the loader"
+    pinned = MagicBrushSuite.source.revision
+    with hub_server("osunlp/MagicBrush", files, head_sha="b" * 40) as (url, log):
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(constants, "ENDPOINT", url)
+        monkeypatch.setattr(
+            constants, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}"
+        )
+        result = CliRunner().invoke(_app(), ["data", "fetch", "magicbrush"])
+    assert result.exit_code == 0, result.output
+    assert f"revision {pinned}" in result.stdout and "records: dev 3, dev-multiturn 2" in result.stdout
+    assert "note: manual step for the remaining split" in result.stdout
+    assert any(f"/resolve/{pinned}/data/dev-00000-of-00001.parquet" in line for line in log)
+    assert not any("train-" in line for line in log if line.startswith("GET /datasets"))
+    folder = data_dir / "magicbrush"
+    assert not (folder / "data" / "train-00000-of-00001.parquet").exists()
+    manifest = json.loads((folder / "ieval-manifest.json").read_text())
+    assert manifest["revision"] == pinned and manifest["counts"] == {"dev": 3, "dev-multiturn": 2}
+    assert [s.id for s in MagicBrushSuite().samples("dev")] == ["100-turn1", "100-turn2", "200-turn1"]
+    monkeypatch.setattr(MagicBrushSuite, "expected_counts", {"dev": 3, "dev-multiturn": 2})
+    verified = CliRunner().invoke(_app(), ["data", "verify", "magicbrush"])
+    assert verified.exit_code == 0, verified.output
