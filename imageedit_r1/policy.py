@@ -153,3 +153,19 @@ def load_policy(source: str | os.PathLike[str], device: str | None = None, dtype
     model.to(device)
     model.eval()
     return Policy(model, tokenizer, source=text)
+
+
+def export_checkpoint(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    card: dict[str, Any],
+    dtype: str = "float16",
+) -> Path:
+    """Copy a checkpoint for shipping: weights in ``dtype`` (safetensors), config, tokenizer and a
+    card (``imageedit_r1.json``: how it was trained); optimizer state is left behind."""
+    import json
+
+    policy = load_policy(source, device="cpu")
+    path = policy.save(target, dtype=dtype)
+    (path / "imageedit_r1.json").write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
+    return path

@@ -26,12 +26,12 @@ class PipelineConfig:
     grpo_samples: int = 800  # synth-edit samples rendered and grounded for GRPO (photo: sft_photo)
     test_synth: int = 400
     test_photo: int = 300
-    model_size: str = "tiny"
-    sft_steps: int = 1500
-    sft_batch: int = 64
-    sft_lr: float = 1e-3
-    word_noise: float = 0.15
-    grpo_noise: float = 0.15  # each GRPO prompt also appears once with this word noise
+    model_size: str = "small"
+    sft_steps: int = 8000
+    sft_batch: int = 128
+    sft_lr: float = 1.5e-3
+    word_noise: float = 0.2
+    grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
     grpo_steps: int = 80
     grpo_seconds: float = 150.0
     prompts_per_step: int = 16
@@ -117,6 +117,7 @@ def noisy_copies(examples: Sequence[Any], rate: float, seed: int) -> list[Any]:
 
 
 def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
+    from imageedit_r1.policy import export_checkpoint
     from imageedit_r1.rollouts import RolloutPool, observe
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.corpus import build_corpus, graph_examples
@@ -196,6 +197,11 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         )
         save("sft", train_sft(sft_examples, sft_config))
         sft_checkpoint = str(out / "sft" / "final")
+        export_checkpoint(
+            sft_checkpoint,
+            out / "export" / "sft",
+            {"stages": ["sft"], "smoke": False, "config": asdict(config)},
+        )
         save("eval:sft", evaluate_checkpoint(sft_checkpoint, pool, test_items))
 
         grpo_examples = noisy_copies(
@@ -217,6 +223,11 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 save_steps=10_000,
             )
             save(f"grpo:{variant}", train_grpo(grpo_examples, pool, grpo_config))
+            export_checkpoint(
+                out / f"grpo_{variant}" / "final",
+                out / "export" / f"grpo_{variant}",
+                {"stages": ["sft", f"grpo-{variant}"], "smoke": False, "config": asdict(config)},
+            )
             save(
                 f"eval:grpo_{variant}",
                 evaluate_checkpoint(str(out / f"grpo_{variant}" / "final"), pool, test_items),

@@ -34,20 +34,35 @@ class SFTConfig:
     weight_decay: float = 0.01
     max_length: int = 384
     word_noise: float = 0.0
+    noise_variants: int = 2
+    mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
     log_every: int = 20
     save_every: int = 0
     resume_from: str | None = None
 
 
-def tokenize_example(
-    tokenizer: Any, prompt: str, completion: str, max_length: int
-) -> tuple[list[int], list[int]]:
-    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    ids = (prompt_ids + completion_ids)[:max_length]
-    labels = ([-100] * len(prompt_ids) + completion_ids)[:max_length]
-    return ids, labels
+def pretokenize(
+    examples: Sequence[PlanExample], tokenizer: Any, config: SFTConfig, rng: random.Random
+) -> list[tuple[list[int], list[int]]]:
+    """Every example once as is and ``noise_variants`` times with word noise, tokenized up front."""
+    from imageedit_r1.data import add_word_noise
+
+    variants = config.noise_variants if config.word_noise > 0 else 0
+    prompts = [e.prompt for e in examples]
+    completions = [e.completion for e in examples]
+    for _ in range(variants):
+        prompts += [add_word_noise(e.prompt, config.word_noise, rng) for e in examples]
+        completions += [e.completion for e in examples]
+    prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completions, add_special_tokens=False)["input_ids"]
+    table = []
+    for p_ids, c_ids in zip(prompt_ids, completion_ids, strict=True):
+        c_ids = c_ids + [tokenizer.eos_token_id]
+        table.append(
+            ((p_ids + c_ids)[: config.max_length], ([-100] * len(p_ids) + c_ids)[: config.max_length])
+        )
+    return table
 
 
 def collate(batch: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
@@ -69,12 +84,11 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     import torch
     from accelerate import Accelerator
 
-    from imageedit_r1.data import add_word_noise
     from imageedit_r1.policy import Policy, build_model, build_tokenizer, load_policy
 
     if not examples:
         raise ValueError("no SFT examples")
-    accelerator = Accelerator()
+    accelerator = Accelerator(mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no")
     out = Path(config.output_dir)
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
@@ -113,32 +127,31 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     model, optimizer = accelerator.prepare(model, optimizer)
     log = MetricsLog(out / "metrics.jsonl")
     began = time.perf_counter()
+    table = pretokenize(examples, tokenizer, config, rng)
     order: list[int] = []
     loss_value = float("nan")
     for step in range(start_step, total_steps):
         if len(order) < config.batch_size:
-            fresh = list(range(len(examples)))
+            fresh = list(range(len(table)))
             rng.shuffle(fresh)
             order.extend(fresh)
-        chosen = [examples[order.pop()] for _ in range(config.batch_size)]
-        local = chosen[accelerator.process_index :: accelerator.num_processes]
-        batch = [
-            tokenize_example(
-                tokenizer, add_word_noise(e.prompt, config.word_noise, rng), e.completion, config.max_length
-            )
-            for e in local
-        ]
+        chosen = [table[order.pop()] for _ in range(config.batch_size)]
+        batch = chosen[accelerator.process_index :: accelerator.num_processes]
         tensors = {k: v.to(accelerator.device) for k, v in collate(batch, tokenizer.pad_token_id).items()}
-        loss = model(**tensors).loss
+        with accelerator.autocast():
+            loss = model(**tensors).loss
         accelerator.backward(loss)
         accelerator.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
+        logging = (step + 1) % config.log_every == 0 or step + 1 == total_steps
+        if not logging:
+            continue
         loss_value = float(accelerator.gather(loss.detach()).mean())
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"SFT loss became {loss_value} at step {step + 1}")
-        if accelerator.is_main_process and ((step + 1) % config.log_every == 0 or step + 1 == total_steps):
+        if accelerator.is_main_process:
             log.write(
                 {
                     "stage": "sft",
