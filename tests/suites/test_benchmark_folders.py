@@ -11,7 +11,13 @@ import pytest
 
 from harness.data.fetch import finish
 from harness.suites.benchmarks.imgedit import ImgEditSuite
-from harness.suites.benchmarks.pairs import PSRSuite, RealEditSuite, UltraEditSuite, seeded_positions
+from harness.suites.benchmarks.pairs import (
+    HQEditSuite,
+    PSRSuite,
+    RealEditSuite,
+    UltraEditSuite,
+    seeded_positions,
+)
 from harness.suites.benchmarks.pie_bench import PieBenchSuite, decode_rle, plain_prompt
 from harness.suites.benchmarks.reasoning import KrisBenchSuite, RiseBenchSuite
 from harness.types import InvalidSample
@@ -228,3 +234,25 @@ def test_ultraedit_seeded_subset_is_deterministic(data_dir: Path, monkeypatch: p
     odd = next(s for s in by_id.values() if int(s.id) % 2)
     assert odd.category == "region-based" and odd.mask.sum() == 16
     assert UltraEditSuite(seed=3).fingerprint()["subset"] == {"n": 5, "seed": 3}
+
+
+def test_seeded_subset_count_comes_from_file_metadata(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_table(
+        data_dir / "hq-edit" / "data" / "train-00000-of-00001.parquet",
+        {
+            "input": ["a"] * 7,
+            "input_image": [image_cell(png(image(i))) for i in range(7)],
+            "edit": [f"edit {i}" for i in range(7)],
+            "inverse_edit": ["undo"] * 7,
+            "output": ["b"] * 7,
+            "output_image": [image_cell(png(image(i + 1))) for i in range(7)],
+        },
+        ("input_image", "output_image"),
+    )
+    assert HQEditSuite().count("test") == 7  # fewer rows than the 1,000-sample subset
+    monkeypatch.setattr(HQEditSuite, "subset_size", 4)
+    assert HQEditSuite().count("test") == 4 == len(list(HQEditSuite().samples("test")))
+    sample = next(iter(HQEditSuite().samples("test")))
+    assert sample.captions == {"input": "a", "output": "b"} and sample.metadata["inverse_edit"] == "undo"

@@ -84,6 +84,13 @@ class PairBenchmark(BenchmarkSuite):
             out["subset"] = {"n": self.subset_size, "seed": self.seed}
         return out
 
+    def count(self, split: str) -> int:
+        """Records in ``split``; a seeded subset is counted from file metadata without reading rows."""
+        self._check_split(split)
+        if self.subset_size and not self.spec.dedupe:
+            return min(self.subset_size, row_count(table_files(self.root, self.spec.files)))
+        return super().count(split)
+
     def records(self, split: str) -> Iterator[Record]:
         spec = self.spec
         files = table_files(self.root, spec.files)
