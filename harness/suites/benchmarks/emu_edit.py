@@ -50,7 +50,7 @@ def caption_exclusion(split: str, row: Mapping[str, Any]) -> str | None:
 class EmuEditSuite(BenchmarkSuite):
     name = "emu-edit"
     splits = ("test", "validation")
-    preferred_metrics = ("clip_dir", "clip_i", "clip_out", "dino")
+    preferred_metrics = ("clip_dir", "clip_i:recipe=emu_edit", "clip_out", "dino:recipe=emu_edit")
     official_metrics = ("clip_dir", "clip_i", "clip_out", "l1", "dino")
     source = DataSource(
         "hf",

@@ -38,7 +38,13 @@ TEST_DIR = "test"
 class MagicBrushSuite(BenchmarkSuite):
     name = "magicbrush"
     splits = ("test", "dev", "test-multiturn", "dev-multiturn")
-    preferred_metrics = ("l1", "l2", "clip_i", "dino", "clip_t")
+    preferred_metrics = (
+        "l1",
+        "l2",
+        "clip_i:recipe=magicbrush",
+        "dino:recipe=magicbrush",
+        "clip_t:recipe=magicbrush",
+    )
     official_metrics = ("l1", "l2", "clip_i", "dino", "clip_t")
     source = DataSource(
         "hf",

@@ -56,7 +56,14 @@ def plain_prompt(prompt: str) -> str:
 class PieBenchSuite(BenchmarkSuite):
     name = "pie-bench"
     splits = ("test",)
-    preferred_metrics = ("structure_distance", "pie_psnr", "pie_lpips", "pie_mse", "pie_ssim", "clip_t")
+    preferred_metrics = (
+        "structure_distance",
+        "pie_psnr",
+        "pie_lpips",
+        "pie_mse",
+        "pie_ssim",
+        "clip_t:recipe=pie_bench",
+    )
     official_metrics = (
         "structure_distance",
         "pie_psnr",
