@@ -144,7 +144,6 @@ def pipeline_command(
     out: Path = typer.Option(..., "--out"),
     sft_synth: int = typer.Option(20000),
     sft_photo: int = typer.Option(600),
-    grpo_samples: int = typer.Option(800),
     test_synth: int = typer.Option(400),
     test_photo: int = typer.Option(300),
     model_size: str = typer.Option("small"),
@@ -155,6 +154,10 @@ def pipeline_command(
     baseline: list[str] = typer.Option(["classic-pipeline"]),
     workers: int = typer.Option(14),
     seed: int = typer.Option(0),
+    init_sft: str = typer.Option(None, help="reuse this SFT checkpoint (skip SFT)"),
+    grpo_synth: int = typer.Option(600, help="synth-edit train samples rendered for GRPO"),
+    prompts_per_step: int = typer.Option(8),
+    grpo_lr: float = typer.Option(1e-4),
 ) -> None:
     """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment."""
     from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
@@ -163,7 +166,6 @@ def pipeline_command(
         out=str(out),
         sft_synth=sft_synth,
         sft_photo=sft_photo,
-        grpo_samples=grpo_samples,
         test_synth=test_synth,
         test_photo=test_photo,
         model_size=model_size,
@@ -174,6 +176,10 @@ def pipeline_command(
         baselines=tuple(baseline),
         workers=workers,
         seed=seed,
+        init_sft=init_sft,
+        grpo_samples=grpo_synth,
+        prompts_per_step=prompts_per_step,
+        grpo_lr=grpo_lr,
     )
     run_pipeline(config)
 

@@ -7,7 +7,7 @@ penalty, never an exception. An episode ends on ``finish``, on the step cap, or 
 budget is spent.
 
 The policy reads a text observation: the instruction and the grounded scene description from the
-grounding tool (one line per region: handle, colour, shape, size and a 10x10 grid cell of its
+grounding tool (one line per region: handle, colour, shape, size and a 20x20 grid cell of its
 centre), listed left to right under policy handles ``o1, o2, ...`` that the environment maps
 back to the tool's region ids. ``execute_plan`` is the plan-then-execute tier: the policy emits its whole plan at once and
 the synthesis agent turns each sub-edit into tool calls.
@@ -27,7 +27,8 @@ from imageedit_r1.plan import SubEdit
 from imageedit_r1.synthesis import calls_for_subedit
 
 SCENE_QUERY = "every object"
-GRID = 10
+GRID = 20
+MAX_LISTED_REGIONS = 16
 
 
 @dataclass
@@ -214,5 +215,8 @@ def describe_region(region: Mapping[str, Any]) -> str:
 
 def format_observation(instruction: str, regions: Sequence[Mapping[str, Any]]) -> str:
     """The policy's prompt: instruction, then the grounded scene, then the plan cue."""
-    scene = " | ".join(describe_region(r) for r in regions) if regions else "none"
+    shown = [describe_region(r) for r in regions[:MAX_LISTED_REGIONS]]
+    if len(regions) > MAX_LISTED_REGIONS:
+        shown.append(f"+{len(regions) - MAX_LISTED_REGIONS} more")
+    scene = " | ".join(shown) if shown else "none"
     return f"instruction: {instruction.strip()}\nregions: {scene}\nplan:"

@@ -43,6 +43,7 @@ class PipelineConfig:
     baselines: Sequence[str] = ("classic-pipeline",)
     workers: int = 14
     seed: int = 0
+    init_sft: str | None = None  # reuse this SFT checkpoint instead of training one
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -195,8 +196,12 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             word_noise=config.word_noise,
             seed=config.seed,
         )
-        save("sft", train_sft(sft_examples, sft_config))
-        sft_checkpoint = str(out / "sft" / "final")
+        if config.init_sft:
+            sft_checkpoint = config.init_sft
+            save("sft", {"reused": config.init_sft})
+        else:
+            save("sft", train_sft(sft_examples, sft_config))
+            sft_checkpoint = str(out / "sft" / "final")
         export_checkpoint(
             sft_checkpoint,
             out / "export" / "sft",
