@@ -71,24 +71,29 @@ def build_component(spec: ComponentSpec) -> Any:
 
 
 class ComponentWorker:
-    """The actor body: builds each component it is asked for once and keeps it."""
+    """The actor body: builds each component it is asked for once and keeps it. Calls carry the
+    spec, so an actor that Ray restarted after a crash rebuilds what it needs on its own."""
 
     def __init__(self) -> None:
         self.components: dict[tuple[str, str], Any] = {}
 
-    def load(self, spec: ComponentSpec) -> dict[str, Any]:
-        import ray
-
+    def _component(self, spec: ComponentSpec) -> Any:
         key = (spec.kind, spec.name)
         if key not in self.components:
             self.components[key] = build_component(spec)
+        return self.components[key]
+
+    def load(self, spec: ComponentSpec) -> dict[str, Any]:
+        import ray
+
+        self._component(spec)
         return {"pid": os.getpid(), "gpu_ids": [str(g) for g in ray.get_gpu_ids()]}
 
-    def edit(self, name: str, requests: list[EditRequest]) -> list[EditResult]:
-        return list(self.components[("editor", name)].edit(requests))
+    def edit(self, spec: ComponentSpec, requests: list[EditRequest]) -> list[EditResult]:
+        return list(self._component(spec).edit(requests))
 
-    def score(self, name: str, inputs: list[ScoreInput]) -> list[ScoreRecord]:
-        return list(self.components[("metric", name)].score(inputs))
+    def score(self, spec: ComponentSpec, inputs: list[ScoreInput]) -> list[ScoreRecord]:
+        return list(self._component(spec).score(inputs))
 
 
 class ActorPool:
@@ -124,7 +129,7 @@ class ActorPool:
         size = min(self.max_chunk, max(1, math.ceil(len(items) / len(self.actors))))
         return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
-    def call(self, method: str, name: str, items: Sequence[Any]) -> list[Any]:
+    def call(self, method: str, spec: ComponentSpec, items: Sequence[Any]) -> list[Any]:
         import ray
 
         chunks = self.chunks(items)
@@ -135,7 +140,7 @@ class ActorPool:
         while next_chunk < len(chunks) or in_flight:
             while next_chunk < len(chunks) and len(in_flight) < self.max_in_flight:
                 actor_index = min(range(len(self.actors)), key=load.__getitem__)
-                ref = getattr(self.actors[actor_index], method).remote(name, chunks[next_chunk])
+                ref = getattr(self.actors[actor_index], method).remote(spec, chunks[next_chunk])
                 in_flight[ref] = (next_chunk, actor_index)
                 load[actor_index] += 1
                 next_chunk += 1
@@ -191,18 +196,21 @@ class RayExecutor:
         self.max_in_flight_per_actor = max_in_flight_per_actor
         self.max_chunk = max_chunk
         self.pools: dict[str, ActorPool] = {}
+        self._specs: dict[tuple[str, str], ComponentSpec] = {}
         self._placement_group: Any = None
 
     # -- the Executor protocol ---------------------------------------------------------------------
     def edit(self, editor_name: str, requests: list[EditRequest]) -> list[EditResult]:
         if not requests:
             return []
-        return self._pool_for("editor", editor_name).call("edit", editor_name, requests)
+        spec = self._spec("editor", editor_name)
+        return self._pool_for(spec).call("edit", spec, requests)
 
     def score(self, metric_name: str, inputs: list[ScoreInput]) -> list[ScoreRecord]:
         if not inputs:
             return []
-        return self._pool_for("metric", metric_name).call("score", metric_name, inputs)
+        spec = self._spec("metric", metric_name)
+        return self._pool_for(spec).call("score", spec, inputs)
 
     def placement(self) -> dict[str, list[str]]:
         """Where each loaded component runs: ``"editor NAME" -> [GPU id or "cpu", one per actor]``."""
@@ -231,15 +239,18 @@ class RayExecutor:
 
     # -- pools -------------------------------------------------------------------------------------
     def _spec(self, kind: str, name: str) -> ComponentSpec:
+        if (kind, name) in self._specs:
+            return self._specs[(kind, name)]
         from harness import registry
 
         reg: Registry[Any] = registry.editors if kind == "editor" else registry.metrics
         live = (self.plan.editors if kind == "editor" else self.plan.metrics)[name]
         factory, arg = reg.factory(name)
-        return ComponentSpec(kind, name, factory, arg, fingerprint_id(live), gpu_share(live))
+        spec = ComponentSpec(kind, name, factory, arg, fingerprint_id(live), gpu_share(live))
+        self._specs[(kind, name)] = spec
+        return spec
 
-    def _pool_for(self, kind: str, name: str) -> ActorPool:
-        spec = self._spec(kind, name)
+    def _pool_for(self, spec: ComponentSpec) -> ActorPool:
         placement = "cpu" if spec.num_gpus == 0 else ("gpu" if self.cluster_gpus else "gpu-less")
         pool = self.pools.get(placement)
         if pool is None:
@@ -251,7 +262,7 @@ class RayExecutor:
     def _start_actors(self, placement: str) -> list[Any]:
         import ray
 
-        worker = ray.remote(ComponentWorker)
+        worker = ray.remote(max_restarts=2)(ComponentWorker)
         if placement == "gpu":
             from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 

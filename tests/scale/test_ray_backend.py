@@ -102,6 +102,11 @@ def test_one_call_is_split_across_actors_and_gathered_in_request_order(cluster, 
         gpu_less = executor.edit("gpu-declaring", _requests(6))
         assert len({int.from_bytes(r.image[0, 0].tobytes(), "big") for r in gpu_less}) == 1
         assert executor.placement() == {"editor pid-stamp": ["cpu", "cpu"], "editor gpu-declaring": ["cpu"]}
+        # an actor that dies is restarted by Ray and rebuilds its editor on the next call
+        ray.kill(pool.actors[0], no_restart=False)
+        after_crash = executor.edit("pid-stamp", _requests(8))
+        assert [r.status for r in after_crash] == ["ok"] * 8
+        assert len({int.from_bytes(r.image[0, 0].tobytes(), "big") for r in after_crash}) == 2
     finally:
         executor.close()
     assert ray.is_initialized()
