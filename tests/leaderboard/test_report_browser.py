@@ -6,20 +6,17 @@ Install once: ``apt-get install -y chromium`` and ``pip install playwright`` (ne
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from leaderboard.report import write_report
+from leaderboard.report.screenshots import CHROMIUM_ARGS, chromium_path, take_screenshots
 from tests.leaderboard.test_report import HOSTILE_EDITOR, hostile_run
 from tests.leaderboard.toy import ToyEditor, fails_every, identity, noisy, oracle, write_run
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
+ARGS = list(CHROMIUM_ARGS)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "leaderboard"
 
 playwright_api = pytest.importorskip(
@@ -106,6 +103,11 @@ def test_report_loads_ranks_shows_images_and_filters(browser, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+    shots = take_screenshots(
+        tmp_path / "site" / "index.html", ARTIFACTS, browser=browser
+    )  # the docs/img tool
+    assert [p.name for p in shots] == ["report-ranking.png", "report-gallery.png"]
+    assert all(p.stat().st_size > 10_000 for p in shots)
 
 
 def test_hostile_text_is_shown_as_text_in_the_browser(browser, tmp_path):
