@@ -66,27 +66,41 @@ class ReplySchema:
         return {"name": self.name, "schema": self.json_schema(), "parser": PARSER_VERSION}
 
 
-def extract_json_object(text: str) -> dict[str, Any]:
-    """The first decodable JSON object in ``text`` (fences and prose around it are allowed)."""
-    if not text or not text.strip():
-        raise ReplyParseError("empty reply")
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """Every top-level JSON object in ``text``, in order (fences and prose around them are allowed)."""
     decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
     start = text.find("{")
     while start != -1:
         try:
-            value, _end = decoder.raw_decode(text, start)
+            value, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
             start = text.find("{", start + 1)
             continue
         if isinstance(value, dict):
+            found.append(value)
+            start = text.find("{", end)
+        else:
+            start = text.find("{", start + 1)
+    return found
+
+
+def extract_json_object(text: str, wanted: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The first JSON object holding every ``wanted`` key, else the first object; raise if none."""
+    if not text or not text.strip():
+        raise ReplyParseError("empty reply")
+    objects = json_objects(text)
+    if not objects:
+        raise ReplyParseError("no JSON object in the reply")
+    for value in objects:
+        if all(key in value for key in wanted):
             return value
-        start = text.find("{", start + 1)
-    raise ReplyParseError("no JSON object in the reply")
+    return objects[0]
 
 
 def parse_reply(text: str, schema: ReplySchema) -> dict[str, float]:
     """The schema's fields as floats; raise ReplyParseError naming the first problem."""
-    data = extract_json_object(text)
+    data = extract_json_object(text, tuple(f.name for f in schema.fields))
     scores: dict[str, float] = {}
     for f in schema.fields:
         if f.name not in data:

@@ -14,6 +14,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,9 +149,7 @@ class Backbone:
         """uint8 HxWx3 images of one size -> normalised (N,3,H,W) tensor on the device (resized there)."""
         import torch
 
-        x = torch.from_numpy(np.stack([np.asarray(image) for image in images])).to(
-            self.device, non_blocking=True
-        )
+        x = torch.stack([device_image(image, self.device) for image in images])
         x = x.permute(0, 3, 1, 2).float().div_(255.0)
         x = _resize_crop(x, prep)
         if prep.scale == "symmetric":
@@ -222,8 +221,52 @@ def clear_backbones() -> None:
         _cache.clear()
 
 
+DEVICE_IMAGE_BYTES = 1 << 30
+_device_images: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_device_bytes = 0
+_device_lock = threading.Lock()
+
+
+def device_image(image: np.ndarray, device: str) -> Any:
+    """The uint8 HxWx3 image as a tensor on ``device``, uploaded once while it stays in a 1 GiB LRU,
+    so backbones with different preprocessing share one host-to-device copy per image."""
+    import torch
+
+    global _device_bytes
+    if device == "cpu":
+        return torch.from_numpy(np.ascontiguousarray(image))
+    key = (content_id(image), device)
+    with _device_lock:
+        found = _device_images.get(key)
+        if found is not None:
+            _device_images.move_to_end(key)
+            return found
+    tensor = torch.from_numpy(np.ascontiguousarray(image)).to(device, non_blocking=True)
+    with _device_lock:
+        _device_images[key] = tensor
+        _device_bytes += tensor.numel()
+        while _device_bytes > DEVICE_IMAGE_BYTES and len(_device_images) > 1:
+            _, old = _device_images.popitem(last=False)
+            _device_bytes -= old.numel()
+    return tensor
+
+
+def _hash_all(requests: Sequence[tuple[Backbone, FeatureRequest]]) -> None:
+    """Hash the batch's images on a thread pool (hashlib releases the GIL on large buffers)."""
+    arrays: dict[int, np.ndarray] = {}
+    for _backbone, req in requests:
+        parts = req.item if isinstance(req.item, tuple) else (req.item,)
+        for part in parts:
+            if isinstance(part, np.ndarray):
+                arrays[id(part)] = part
+    if len(arrays) > 8:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(content_id, arrays.values()))
+
+
 def prefetch(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: int) -> None:
     """Compute all requested features grouped by (backbone, kind, prep): one forward per chunk."""
+    _hash_all(requests)
     groups: dict[tuple[int, str, str], tuple[Backbone, FeatureRequest, list[Any]]] = {}
     for backbone, req in requests:
         prep_id = stable_hash(req.prep.fingerprint()) if req.prep else ""

@@ -1,0 +1,249 @@
+"""Throughput of the learned metric set on real-size architectures with random weights (same FLOPs).
+
+Three numbers on 512x512 inputs:
+1. batched: the harness's ``score_metric_set`` over the whole set (CLIP I/T/out/dir on ViT-B/32, CLIP-I and
+   CLIP-dir on ViT-L/14, DINO ViT-S/16, LPIPS AlexNet), samples per second;
+2. naive: one image at a time, each metric on its own, PIL preprocessing on the CPU and fp32 forwards,
+   the way the official scorers (MagicBrush's image_eval.py and friends) loop;
+3. pure forward: the slowest backbone (ViT-L/14 image tower) alone on ready GPU tensors, fp16, and the
+   "ideal" set throughput given every backbone's pure-forward rate and the forwards one sample needs.
+
+Usage: python bench/metrics_throughput.py [--samples 512] [--batch-size 64] [--naive-samples 16] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from typing import Any
+
+import numpy as np
+
+
+def build_samples(n: int, size: int, seed: int = 0) -> list[Any]:
+    from harness.types import Sample, ScoreInput
+
+    rng = np.random.default_rng(seed)
+    batch = []
+    for i in range(n):
+        images = [rng.integers(0, 256, (size, size, 3), dtype=np.uint8) for _ in range(3)]
+        captions = {
+            "input": f"a photo of a red car number {i}",
+            "output": f"a photo of a blue car number {i}",
+        }
+        sample = Sample(
+            id=f"s{i}", source=images[0], instruction="make the car blue", target=images[2], captions=captions
+        )
+        batch.append(ScoreInput(sample=sample, edited=images[1]))
+    return batch
+
+
+def metric_set() -> list[Any]:
+    from harness.metrics.learned.clip import ClipDir, ClipDirViTL14, ClipI, ClipIViTL14, ClipOut, ClipT
+    from harness.metrics.learned.dino import Dino
+    from harness.metrics.learned.lpips_metric import Lpips
+
+    return [ClipI(), ClipT(), ClipOut(), ClipDir(), ClipIViTL14(), ClipDirViTL14(), Dino(), Lpips()]
+
+
+def sync() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def time_batched(metrics: list[Any], batch: list[Any], batch_size: int) -> float:
+    from harness.metrics.learned.base import score_metric_set
+
+    sync()
+    start = time.perf_counter()
+    for i in range(0, len(batch), batch_size):
+        results = score_metric_set(metrics, batch[i : i + batch_size])
+        bad = [r for records in results.values() for r in records if r.status != "ok"]
+        if bad:
+            raise RuntimeError(f"{bad[0].metric}: {bad[0].error}")
+    sync()
+    return len(batch) / (time.perf_counter() - start)
+
+
+# -- the naive loop: per sample, per metric, per image; CPU preprocessing; fp32 ---------------------------
+def _pil_prep(image: np.ndarray, resize: int, crop: int, mean: tuple, std: tuple, device: str) -> Any:
+    import torch
+    from PIL import Image
+
+    pil = Image.fromarray(image)
+    w, h = pil.size
+    scale = resize / min(w, h)
+    pil = pil.resize((round(w * scale), round(h * scale)), Image.Resampling.BICUBIC)
+    w, h = pil.size
+    left, top = (w - crop) // 2, (h - crop) // 2
+    pil = pil.crop((left, top, left + crop, top + crop))
+    x = torch.from_numpy(np.asarray(pil).copy()).permute(2, 0, 1).float().div(255.0)
+    x = (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+    return x.unsqueeze(0).to(device)
+
+
+def naive_sample(metrics: list[Any], inp: Any, device: str) -> None:
+    import torch
+
+    from harness.metrics.learned.clip import ClipMetric
+    from harness.metrics.learned.dino import Dino
+    from harness.metrics.learned.recipes import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
+
+    with torch.inference_mode():
+        for metric in metrics:
+            backbone = metric.backbone()
+            if isinstance(metric, ClipMetric):
+                model = backbone.model
+                kind = metric.name.split("@")[0]
+                images = {
+                    "clip_i": (inp.edited, inp.sample.target),
+                    "clip_dir": (inp.edited, inp.sample.source),
+                }
+                captions = {"clip_t": ("output",), "clip_out": ("output",), "clip_dir": ("input", "output")}
+                for image in images.get(kind, (inp.edited,)):
+                    model.encode_image(_pil_prep(image, 224, 224, CLIP_MEAN, CLIP_STD, device))
+                for key in captions.get(kind, ()):
+                    model.encode_text(backbone.tokenizer([inp.sample.captions[key]]).to(device))
+            elif isinstance(metric, Dino):
+                for image in (inp.edited, inp.sample.target):
+                    backbone.model(
+                        pixel_values=_pil_prep(image, 256, 224, IMAGENET_MEAN, IMAGENET_STD, device)
+                    )
+            else:
+                a = torch.from_numpy(inp.edited).permute(2, 0, 1).float().div(127.5).sub(1).unsqueeze(0)
+                b = (
+                    torch.from_numpy(inp.sample.target)
+                    .permute(2, 0, 1)
+                    .float()
+                    .div(127.5)
+                    .sub(1)
+                    .unsqueeze(0)
+                )
+                backbone.model(a.to(device), b.to(device))
+    sync()
+
+
+def time_naive(metrics: list[Any], batch: list[Any], device: str) -> float:
+    naive_sample(metrics, batch[0], device)  # warm-up
+    start = time.perf_counter()
+    for inp in batch:
+        naive_sample(metrics, inp, device)
+    return len(batch) / (time.perf_counter() - start)
+
+
+# -- pure forward rates ------------------------------------------------------------------------------
+def pure_rate(fn: Any, make_input: Any, batch_size: int, iters: int = 10) -> float:
+    import torch
+
+    x = make_input(batch_size)
+    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16):
+        for _ in range(3):
+            fn(x)
+        sync()
+        start = time.perf_counter()
+        for _ in range(iters):
+            fn(x)
+        sync()
+    return batch_size * iters / (time.perf_counter() - start)
+
+
+def pure_forward_rates(metrics: list[Any], batch_size: int, size: int, device: str) -> dict[str, float]:
+    import torch
+
+    by_name = {m.name: m for m in metrics}
+    b32, l14, dino, lp = (by_name[n].backbone() for n in ("clip_i", "clip_i@ViT-L-14", "dino", "lpips"))
+
+    def img(n: int, s: int = 224) -> Any:
+        return torch.randn(n, 3, s, s, device=device)
+
+    tokens = b32.tokenizer(["a photo of a blue car"] * batch_size).to(device)
+    return {
+        "vit_l14_image": pure_rate(l14.model.encode_image, img, batch_size),
+        "vit_b32_image": pure_rate(b32.model.encode_image, img, batch_size),
+        "vit_b32_text": pure_rate(lambda _x: b32.model.encode_text(tokens), img, batch_size),
+        "vit_l14_text": pure_rate(lambda _x: l14.model.encode_text(tokens), img, batch_size),
+        "dino_vits16": pure_rate(lambda x: dino.model(pixel_values=x), img, batch_size),
+        "lpips_alex_pair_512": pure_rate(
+            lambda x: lp.model(x, x.flip(0)), lambda n: img(n, size), batch_size
+        ),
+    }
+
+
+# forwards one sample needs in the batched set (unique images/texts per backbone)
+FORWARDS_PER_SAMPLE = {
+    "vit_b32_image": 3,  # edited, target (clip_i), source (clip_dir)
+    "vit_b32_text": 2,  # input and output caption
+    "vit_l14_image": 3,  # edited, target, source
+    "vit_l14_text": 2,
+    "dino_vits16": 2,  # edited, target
+    "lpips_alex_pair_512": 1,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--naive-samples", type=int, default=16)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--json", default="")
+    args = parser.parse_args()
+
+    import torch
+
+    from harness.metrics.learned import weights
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    weights.configure(allow_random=True, offline=True, device=device, batch_size=args.batch_size)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    metrics = metric_set()
+    t0 = time.perf_counter()
+    for metric in metrics:
+        metric.backbone()
+    load_s = time.perf_counter() - t0
+    warm = build_samples(args.batch_size, args.size, seed=1)
+    time_batched(metrics, warm, args.batch_size)
+    batch = build_samples(args.samples, args.size)
+    batched = time_batched(metrics, batch, args.batch_size)
+    naive = time_naive(metrics, batch[: args.naive_samples], device)
+    result: dict[str, Any] = {
+        "device": torch.cuda.get_device_name(0) if device == "cuda" else platform.processor(),
+        "torch": torch.__version__,
+        "samples": args.samples,
+        "batch_size": args.batch_size,
+        "image_size": args.size,
+        "metrics": [m.name for m in metrics],
+        "load_s": round(load_s, 2),
+        "batched_samples_per_s": round(batched, 1),
+        "naive_samples_per_s": round(naive, 2),
+        "speedup_vs_naive": round(batched / naive, 1),
+    }
+    if device == "cuda":
+        rates = pure_forward_rates(metrics, args.batch_size, args.size, device)
+        ideal = 1.0 / sum(FORWARDS_PER_SAMPLE[k] / rates[k] for k in FORWARDS_PER_SAMPLE)
+        slowest = rates["vit_l14_image"]
+        result.update(
+            pure_forward_per_s={k: round(v, 1) for k, v in rates.items()},
+            slowest_backbone_images_per_s=round(slowest, 1),
+            slowest_backbone_images_per_s_in_set=round(batched * FORWARDS_PER_SAMPLE["vit_l14_image"], 1),
+            fraction_of_slowest_pure_forward=round(
+                batched * FORWARDS_PER_SAMPLE["vit_l14_image"] / slowest, 3
+            ),
+            ideal_set_samples_per_s=round(ideal, 1),
+            fraction_of_ideal=round(batched / ideal, 3),
+        )
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
