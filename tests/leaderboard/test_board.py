@@ -167,6 +167,17 @@ def test_board_refuses_a_tampered_bundle_and_stays_unchanged(run_dir, tmp_path):
     assert board.run_ids() == []
 
 
+def test_board_files_a_mismatching_bundle_only_when_asked_and_marks_its_cells(run_dir, tmp_path):
+    _inflate(run_dir, "identity", ["toy-002"])
+    pack_bundle(run_dir, tmp_path / "sub.zip")
+    board = Board(tmp_path / "board")
+    board.add(tmp_path / "sub.zip", allow_mismatch=True)
+    rows = read_rows(board.root / "rows.jsonl")
+    marked = {(r.editor, r.metric) for r in rows if r.provenance == "mismatch"}
+    assert marked == {("identity", ACCURACY)}
+    assert "mismatch" in (board.root / "leaderboard.md").read_text()
+
+
 def _inflate(run_dir, editor, sample_ids, metric=ACCURACY, delta=0.05):
     """Report better values than the images give, for some samples of one editor."""
     path = run_dir / "records.jsonl"

@@ -91,6 +91,11 @@ def test_report_loads_ranks_shows_images_and_filters(browser, tmp_path):
     assert gallery_count(page) == (4, 48)
     assert page.locator("#gallery-grid article.failed").count() == 4
     page.select_option("#filter-status", "")
+    page.click('#failures button[data-editor="flaky"]')  # the failures table jumps to them
+    assert gallery_count(page) == (4, 48)
+    assert page.input_value("#filter-editor") == "flaky"
+    page.select_option("#filter-editor", "")
+    page.select_option("#filter-status", "")
     page.click("#gallery-next")
     assert page.inner_text("#gallery-page") == "page 2 of 2"
 
