@@ -131,7 +131,11 @@ def main() -> int:
             measure("10% 429, one call", url, make_requests(args.n, args.size, "c"), args.concurrency, None)
         )
     ok = True
-    print(f"bound: {args.concurrency} / {args.latency} s = {bound:.1f} edits/s; cpu: {os.cpu_count()} cores")
+    cpus = len(os.sched_getaffinity(0))
+    load = os.getloadavg()[0]
+    print(
+        f"bound: {args.concurrency} / {args.latency} s = {bound:.1f} edits/s; {cpus} usable cores; load {load:.1f}"
+    )
     for run in runs:
         server = run.server
         faults = sum(server["faults"].values())
