@@ -119,8 +119,8 @@ class CallContext:
     policy: RetryPolicy
     limiter: RateLimiter
     provider: str
-    secrets: tuple[str, ...] = ()
-    rng: random.Random = field(default_factory=random.Random)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    rng: random.Random = field(default_factory=random.Random, repr=False)
     started: float = field(default_factory=time.monotonic)
     calls: int = 0
     request_ids: list[str] = field(default_factory=list)

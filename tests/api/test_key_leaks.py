@@ -59,6 +59,9 @@ def test_canary_key_is_nowhere(
     auth = results[1]
     assert auth.status == "error" and "***" in auth.error  # the server echoed it; we redacted it
     everything = repr(results) + repr(editor.fingerprint()) + repr(vars(editor)) + caplog.text
+    from baselines.api.transport import CallContext, RateLimiter
+
+    everything += repr(CallContext(None, FAST, RateLimiter(None), provider, secrets=(key,)))  # type: ignore[arg-type]
     assert key not in everything
     run_dir = tmp_path / "run"
     run_dir.mkdir()

@@ -131,3 +131,15 @@ def test_cli_serves_and_rejects_bad_options() -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: fault fractions add up to more than 1"
+
+
+def test_ieval_mock_server_command_is_registered() -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli.main import app
+
+    runner = CliRunner()
+    assert "--latency" in runner.invoke(app, ["mock-server", "--help"]).output
+    bad = runner.invoke(app, ["mock-server", "--port", "0", "--faults", "500=0.2,teapot=0.1"])
+    assert bad.exit_code == 2
+    assert "unknown fault 'teapot'" in bad.output
