@@ -199,9 +199,21 @@ class _Run:
 
     def _samples(self, suite_name: str, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
         shard = self.config.shard
-        for index, sample in enumerate(suite.samples(split, limit=self.config.limit)):
+        stream = suite.samples(split, limit=self.config.limit)
+        index = 0
+        while True:
+            try:
+                sample = next(stream)
+            except StopIteration:
+                return
+            except Exception as exc:  # a broken loader ends its suite, not the run
+                reason = f"suite stopped while loading sample {index}: {type(exc).__name__}: {exc}"
+                self.console.print(f"[red]{suite_name}[/]: {reason}")
+                yield InvalidSample(f"{suite_name}/loader-error-{index}", reason)
+                return
             if shard is None or index % shard[1] == shard[0] - 1:
                 yield sample
+            index += 1
 
     def _run_batch(self, suite_name: str, split: str, batch: list[Sample | InvalidSample]) -> None:
         suite = self.plan.suites[suite_name]

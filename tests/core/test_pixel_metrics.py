@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from harness.metrics.pixel import (
-    L1, L2, PSNR, PSNR_MAX_DB, SSIM, EditRegionPSNR, PreservePSNR, PreserveSSIM, psnr,
+    L1,
+    L2,
+    PSNR,
+    PSNR_MAX_DB,
+    SSIM,
+    EditRegionPSNR,
+    PreservePSNR,
+    PreserveSSIM,
+    psnr,
 )  # fmt: skip
 from harness.types import Sample, ScoreInput
 

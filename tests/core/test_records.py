@@ -4,7 +4,9 @@ from harness.records import JsonlLog, RunRecord, read_jsonl
 
 
 def _record(i: int) -> RunRecord:
-    return RunRecord("s", "1", "test", f"id{i}", "c", "L1", "e", "fp", "m", "mfp", True, 0.0, "ok", value=i / 10)
+    return RunRecord(
+        "s", "1", "test", f"id{i}", "c", "L1", "e", "fp", "m", "mfp", True, 0.0, "ok", value=i / 10
+    )
 
 
 def test_torn_last_line_is_repaired_and_appending_continues(tmp_path):

@@ -136,7 +136,9 @@ def test_cached_edits_and_scores_are_reused_across_run_directories(tmp_path):
     # ok edits come from the cache; the transient error is retried, never cached
     assert (second.counters.edits_reused, second.counters.edits_computed) == (5, 1)
     assert (second.counters.scores_reused, second.counters.scores_computed) == (10, 0)
-    assert (tmp_path / "a" / "leaderboard.csv").read_text() == (tmp_path / "b" / "leaderboard.csv").read_text()
+    assert (tmp_path / "a" / "leaderboard.csv").read_text() == (
+        tmp_path / "b" / "leaderboard.csv"
+    ).read_text()
 
 
 def test_ls_json_lists_components_with_availability():
@@ -173,3 +175,36 @@ def test_identity_floor_is_not_perfect_on_random_content(tmp_path):
                              metrics=["edit_region_psnr"]))  # fmt: skip
     value = float(_cells(tmp_path / "r")[("identity", "edit_region_psnr", "all")]["mean"])
     assert value < 10 and np.isfinite(value)
+
+
+class BreaksAfterTwo:
+    name = "breaks-after-two"
+    version = "1"
+    splits = ("test",)
+    default_metrics = ("psnr",)
+
+    def __init__(self, **_):
+        pass
+
+    def fingerprint(self):
+        return {"name": self.name}
+
+    def samples(self, split, limit=None):
+        from harness.types import Sample
+
+        image = np.zeros((16, 16, 3), np.uint8)
+        yield Sample(id="a", source=image, instruction="x", target=image)
+        yield Sample(id="b", source=image, instruction="x", target=image)
+        raise OSError("disk went away")
+
+
+registry.suites.register("breaks-after-two", BreaksAfterTwo)
+
+
+def test_a_loader_that_raises_ends_its_suite_with_a_recorded_error(tmp_path):
+    out = tmp_path / "run"
+    run_evaluation(RunConfig(suites=["breaks-after-two"], editors=["identity"], out=out))
+    records = {r.sample_id: r for r in read_jsonl(out / "records.jsonl", RunRecord)}
+    assert records["a"].status == records["b"].status == "ok"
+    broken = [r for sid, r in records.items() if sid not in ("a", "b")]
+    assert len(broken) == 1 and broken[0].status == "error" and "disk went away" in broken[0].error
