@@ -171,3 +171,25 @@ def test_bad_inputs_are_recorded_not_raised(default_test_split) -> None:
     broken = replace(sample, metadata={"target_scene": {"width": 256}})
     record = EXACT.score([ScoreInput(broken, sample.target)])[0]
     assert record.status == "error" and record.value is None and "height" in record.error
+
+
+def test_codec_noise_passes_but_global_shift_fails(default_test_split) -> None:
+    import io
+
+    from PIL import Image as PILImage
+
+    def jpeg(image: np.ndarray) -> np.ndarray:
+        buffer = io.BytesIO()
+        PILImage.fromarray(image).save(buffer, format="JPEG", quality=75)
+        return np.asarray(PILImage.open(buffer).convert("RGB"))
+
+    def half_resolution(image: np.ndarray) -> np.ndarray:
+        return resize_to(resize_to(image, (128, 128)), (256, 256))
+
+    for sample in default_test_split[:24]:
+        target = Scene.from_dict(sample.metadata["target_scene"])
+        assert check_edit(jpeg(sample.target), target, sample.target).exact, sample.id
+        assert check_edit(half_resolution(sample.target), target, sample.target).exact, sample.id
+        brighter = np.clip(sample.target.astype(np.int16) + 10, 0, 255).astype(np.uint8)
+        comparison = check_edit(brighter, target, sample.target)
+        assert all(check.ok for check in comparison.objects) and not comparison.background_ok
