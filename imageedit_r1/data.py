@@ -45,7 +45,7 @@ def match_regions(
         ox, oy = float(obj["x"]) / width, float(obj["y"]) / height
         best, best_distance = None, math.inf
         for region in free:
-            cx, cy = region["center"]
+            cx, cy = region.get("centroid") or region["center"]
             distance = math.hypot(cx - ox, cy - oy)
             if distance < best_distance:
                 best, best_distance = region, distance

@@ -108,7 +108,7 @@ class EditingEnvironment:
         ws = self._ws()
         grounded = [r.describe() for key, r in ws.regions.items() if key in self._grounded_ids]
         added = [r.describe() for key, r in ws.regions.items() if key not in self._grounded_ids]
-        ordered = sorted(grounded, key=lambda r: (round(float(r["center"][0]), 3), float(r["center"][1])))
+        ordered = sorted(grounded, key=reading_order)
         return [{**region, "handle": f"o{index + 1}"} for index, region in enumerate(ordered + added)]
 
     def resolve_handles(self, subedit: SubEdit) -> SubEdit:
@@ -200,6 +200,13 @@ class EditingEnvironment:
         return self.workspace
 
 
+def reading_order(region: Mapping[str, Any]) -> tuple[float, float]:
+    """Left to right (centroids binned to 1% of the width, so parse jitter keeps the order), then top
+    to bottom."""
+    cx, cy = region.get("centroid") or region.get("center", (0.5, 0.5))
+    return round(float(cx), 2), float(cy)
+
+
 def grid_cell(value: float) -> int:
     return min(max(int(float(value) * GRID), 0), GRID - 1)
 
@@ -208,7 +215,7 @@ def describe_region(region: Mapping[str, Any]) -> str:
     colour = region.get("color") or region.get("colour") or ""
     shape = region.get("shape") or region.get("label") or "object"
     size = region.get("size") or ""
-    cx, cy = region.get("center", (0.5, 0.5))
+    cx, cy = region.get("centroid") or region.get("center", (0.5, 0.5))
     words = " ".join(w for w in (colour, shape, size) if w)
     return f"{region.get('handle', region['id'])} {words} {grid_cell(cx)} {grid_cell(cy)}"
 

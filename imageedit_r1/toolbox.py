@@ -1,16 +1,287 @@
 """The toolbox ImageEdit-R1 acts through: the shared tool layer's classical tools.
 
-Real (learned) grounding or synthesis tools answer to the same schemas, so a toolbox with them
-can be passed to ``AgentSystem`` instead; the policy's plan format does not change.
+``default_toolbox`` assembles the tool layer's specs (``baselines.tools.spec``) over the tool
+layer's classical flat-scene operations (``baselines.tools.classical.flat_scene``) and the
+photo-ops functions. Grounding reports each region's centroid beside its box.
+Real (learned) grounding or synthesis tools answer to the same schemas, so another toolbox can be
+passed to ``AgentSystem``; the policy's plan format does not change.
 """
 
 from __future__ import annotations
 
-from baselines.tools import Toolbox
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from baselines.tools import Toolbox, ToolResult, Workspace, spec
+from baselines.tools.workspace import mask_box
 
 
 def default_toolbox() -> Toolbox:
-    """A fresh toolbox of classical tools (scene-parser grounding, exact pixel and photo ops)."""
-    from baselines.tools.classical import classical_toolbox
+    """A fresh toolbox of classical tools (scene-parser grounding, exact pixel and photo ops).
 
-    return classical_toolbox()
+    The shipped policy was trained on this toolbox's grounding output, so the editor keeps using
+    it rather than whichever classical toolbox the installed ``baselines`` may assemble."""
+    return Toolbox([tool() for tool in FLAT_SCENE_TOOLS])
+
+
+def _scene(ws: Workspace) -> Any:
+    """The flat-scene reading of the current image, cached until the image changes."""
+    from baselines.tools.classical.flat_scene import read_flat_scene
+
+    cached = ws.context.get("_flat_scene")
+    if cached is None or cached[0] is not ws.image:
+        cached = (ws.image, read_flat_scene(ws.image))
+        ws.context["_flat_scene"] = cached
+    return cached[1]
+
+
+def _layer(ws: Workspace, handle: str) -> tuple[Any, Any, ToolResult | None]:
+    mask = ws.mask_for(handle)
+    if mask is None:
+        return None, None, ToolResult.failure(f"unknown handle {handle!r}", invalid=True)
+    scene = _scene(ws)
+    layer = scene.layer_for_mask(mask)
+    if layer is None:
+        return scene, None, ToolResult.failure(f"no object left at {handle}")
+    return scene, layer, None
+
+
+def _point(ws: Workspace, where: Any) -> tuple[float, float] | None:
+    from baselines.tools.classical.flat_scene import named_position
+
+    if isinstance(where, (list, tuple)) and len(where) == 2:
+        return float(where[0]) * ws.width, float(where[1]) * ws.height
+    if isinstance(where, str) and where in ws.regions:
+        x0, y0, x1, y1 = ws.regions[where].box
+        return (x0 + x1) / 2 * ws.width, (y0 + y1) / 2 * ws.height
+    try:
+        return named_position(str(where), ws.width, ws.height)
+    except ValueError:
+        return None
+
+
+class Ground:
+    spec = spec("ground")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        scene = _scene(ws)
+        words = set(str(arguments["query"]).lower().split())
+        found = []
+        for layer in scene.layers[
+            : int(arguments.get("max_regions", 3)) if words & _ATTRIBUTE_WORDS else None
+        ]:
+            obj = layer.obj
+            if words & _ATTRIBUTE_WORDS and not ({obj.shape, obj.colour, obj.size} & words):
+                continue
+            mask_id = ws.add_mask(layer.footprint)
+            centroid = [round(obj.x / ws.width, 4), round(obj.y / ws.height, 4)]
+            attributes = {"shape": obj.shape, "color": obj.colour, "size": obj.size, "centroid": centroid}
+            region = ws.add_region(
+                f"{obj.colour} {obj.shape}", mask_box(layer.footprint), mask_id=mask_id, attributes=attributes
+            )
+            found.append(region.describe())
+        return ToolResult(ok=True, output={"regions": found})
+
+
+class Recolor:
+    spec = spec("recolor")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import recolor
+        from harness.suites.synth_edit.palette import PALETTE
+
+        colour = str(arguments["color"]).lower()
+        if colour not in PALETTE:
+            return ToolResult.failure(
+                f"unknown colour {colour!r} (known: {', '.join(PALETTE)})", invalid=True
+            )
+        scene, layer, problem = _layer(ws, str(arguments["region"]))
+        if problem:
+            return problem
+        return ToolResult(ok=True, image=recolor(scene, layer, np.asarray(PALETTE[colour], np.float64)))
+
+
+class Remove:
+    spec = spec("remove")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import erase
+
+        scene, layer, problem = _layer(ws, str(arguments["region"]))
+        if problem:
+            return problem
+        return ToolResult(ok=True, image=erase(scene, scene.image, layer))
+
+
+class Move:
+    spec = spec("move")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import place
+
+        point = _point(ws, arguments["to"])
+        if point is None:
+            return ToolResult.failure(f"unknown position {arguments['to']!r}", invalid=True)
+        scene, layer, problem = _layer(ws, str(arguments["region"]))
+        if problem:
+            return problem
+        return ToolResult(ok=True, image=place(scene, layer, replace(layer.obj, x=point[0], y=point[1])))
+
+
+class Resize:
+    spec = spec("resize")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import place, resized
+        from harness.suites.synth_edit.palette import SIZES
+
+        size = arguments.get("size")
+        if size is not None and size not in SIZES:
+            return ToolResult.failure(f"unknown size {size!r} (known: {', '.join(SIZES)})", invalid=True)
+        scene, layer, problem = _layer(ws, str(arguments["region"]))
+        if problem:
+            return problem
+        return ToolResult(
+            ok=True, image=place(scene, layer, resized(scene, layer, size, arguments.get("scale")))
+        )
+
+
+class Replace:
+    spec = spec("replace")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import place, reshaped
+        from harness.suites.synth_edit.palette import SHAPES
+
+        shape = str(arguments["object"]).lower().split()[-1]
+        if shape not in SHAPES:
+            return ToolResult.failure(f"unknown shape {shape!r} (known: {', '.join(SHAPES)})", invalid=True)
+        scene, layer, problem = _layer(ws, str(arguments["region"]))
+        if problem:
+            return problem
+        return ToolResult(ok=True, image=place(scene, layer, reshaped(scene, layer, shape)))
+
+
+class Swap:
+    spec = spec("swap")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import swap
+
+        scene, first, problem = _layer(ws, str(arguments["region"]))
+        if problem:
+            return problem
+        _, second, problem = _layer(ws, str(arguments["other"]))
+        if problem:
+            return problem
+        if first is second:
+            return ToolResult.failure("cannot swap an object with itself", invalid=True)
+        return ToolResult(ok=True, image=swap(scene, first, second))
+
+
+class AddObject:
+    spec = spec("add_object")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import add, object_spec
+        from harness.suites.synth_edit.palette import PALETTE, SHAPES, SIZES
+
+        words = str(arguments["object"]).lower().split()
+        shape = next((w for w in words if w in SHAPES), None)
+        colour = next((w for w in words if w in PALETTE), None)
+        size = next((w for w in words if w in SIZES), "medium")
+        if shape is None or colour is None:
+            return ToolResult.failure(
+                f"cannot read a colour and a shape from {arguments['object']!r}", invalid=True
+            )
+        point = _point(ws, arguments.get("position", "center"))
+        if point is None:
+            return ToolResult.failure(f"unknown position {arguments.get('position')!r}", invalid=True)
+        scene = _scene(ws)
+        obj = object_spec(scene, shape, colour, size, point[0], point[1])
+        image = add(scene, obj)
+        from harness.suites.synth_edit.render import object_mask
+
+        footprint = object_mask(obj, ws.width, ws.height)
+        region = ws.add_region(
+            f"{colour} {shape}",
+            mask_box(footprint),
+            mask_id=ws.add_mask(footprint),
+            attributes={"shape": shape, "color": colour, "size": size},
+        )
+        return ToolResult(ok=True, image=image, output={"region": region.describe()})
+
+
+class SetBackground:
+    spec = spec("set_background")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from baselines.tools.classical.flat_scene import set_background
+
+        background = _background(str(arguments["description"]))
+        if background is None:
+            return ToolResult.failure(
+                f"cannot read a background from {arguments['description']!r}", invalid=True
+            )
+        return ToolResult(ok=True, image=set_background(_scene(ws), background))
+
+
+class GlobalAdjust:
+    spec = spec("global_adjust")
+
+    def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        from harness.suites.photo_ops.ops import OPS, apply_step
+
+        op = str(arguments["op"])
+        if op not in OPS:
+            return ToolResult.failure(f"unknown op {op!r} (known: {', '.join(sorted(OPS))})", invalid=True)
+        try:
+            return ToolResult(
+                ok=True, image=apply_step(ws.image, {"op": op, "args": dict(arguments["params"])})
+            )
+        except (TypeError, ValueError) as exc:
+            return ToolResult.failure(f"{op}: {exc}", invalid=True)
+
+
+def _background(text: str) -> Any:
+    from harness.suites.synth_edit.palette import BACKGROUND_COLOURS, GRADIENT_DIRECTIONS, TEXTURES
+    from harness.suites.synth_edit.scene import Background
+
+    lowered = text.lower().strip()
+    for texture in TEXTURES:
+        if texture in lowered:
+            return Background(kind="texture", texture=texture)
+    names = sorted(BACKGROUND_COLOURS, key=len, reverse=True)
+    direction = next((d for d in GRADIENT_DIRECTIONS if d in lowered), None)
+    if direction and " to " in lowered:
+        first, _, second = lowered.partition(" to ")
+        c1 = next((n for n in names if n in first), None)
+        c2 = next((n for n in names if n in second), None)
+        if c1 and c2:
+            return Background(kind="gradient", colour=c1, colour2=c2, direction=direction)
+    colour = next((n for n in names if lowered.endswith(n)), None)
+    return Background(kind="plain", colour=colour) if colour else None
+
+
+def _attribute_words() -> frozenset[str]:
+    from harness.suites.synth_edit.palette import COLOURS, SHAPES, SIZES
+
+    return frozenset({*COLOURS, *SHAPES, *SIZES})
+
+
+_ATTRIBUTE_WORDS = _attribute_words()
+FLAT_SCENE_TOOLS = (
+    Ground,
+    Recolor,
+    Remove,
+    Move,
+    Resize,
+    Replace,
+    Swap,
+    AddObject,
+    SetBackground,
+    GlobalAdjust,
+)

@@ -139,17 +139,19 @@ def _graph_one(job: tuple[int, str, int, int]) -> tuple[PlanExample | None, str]
 
 def graph_regions(scene: Any) -> list[dict[str, Any]]:
     """A scene graph's objects as grounded-region dicts in the environment's reading order."""
+    from imageedit_r1.environment import reading_order
+
     found = [
         {
             "id": obj.id,
-            "center": [obj.x / scene.width, obj.y / scene.height],
+            "centroid": [obj.x / scene.width, obj.y / scene.height],
             "shape": obj.shape,
             "color": obj.colour,
             "size": obj.size,
         }
         for obj in scene.objects
     ]
-    ordered = sorted(found, key=lambda r: (round(float(r["center"][0]), 3), float(r["center"][1])))
+    ordered = sorted(found, key=reading_order)
     return [{**region, "handle": f"o{index + 1}"} for index, region in enumerate(ordered)]
 
 

@@ -17,7 +17,7 @@ def test_ground_truth_plan_reproduces_the_target(synth_samples):
     sample = synth_samples[0]  # L1
     agents = AgentSystem(default_toolbox, verify=False)
     env, prompt = agents.observe(sample.source, sample.instruction, seed=0)
-    assert prompt.startswith(f"instruction: {sample.instruction}\nregions: r1 ")
+    assert prompt.startswith(f"instruction: {sample.instruction}\nregions: o1 ")
     plan = reference_subedits(sample, env.regions())
     _, episode = agents.execute(env, " " + format_plan(plan))
     assert episode.invalid_calls == 0 and episode.end_reason == "finish"
@@ -60,3 +60,16 @@ def test_missing_checkpoint_makes_the_editor_unavailable_and_edits_fail_with_the
         0
     ]
     assert result.status == "error" and "cannot load" in result.error and missing in result.error
+
+
+def test_grounded_prompt_matches_the_scene_graph_description(synth_samples):
+    """SFT prompts are built from scene graphs; they must read like the grounding tool's."""
+    from harness.suites.synth_edit.scene import Scene
+    from imageedit_r1.environment import format_observation
+    from imageedit_r1.training.corpus import graph_regions
+
+    agents = AgentSystem(default_toolbox, verify=False)
+    for sample in synth_samples:
+        _, prompt = agents.observe(sample.source, sample.instruction, seed=0)
+        scene = Scene.from_dict(sample.metadata["source_scene"])
+        assert prompt == format_observation(sample.instruction, graph_regions(scene))
