@@ -67,6 +67,8 @@ METRICS: dict[str, str] = {
     "clip_t@ViT-L-14": "harness.metrics.learned.clip:ClipTViTL14",
     "clip_out@ViT-L-14": "harness.metrics.learned.clip:ClipOutViTL14",
     "clip_dir@ViT-L-14": "harness.metrics.learned.clip:ClipDirViTL14",
+    "clip_whole": "harness.metrics.learned.clip:ClipWhole",
+    "clip_edited": "harness.metrics.learned.clip:ClipEdited",
     "dino": "harness.metrics.learned.dino:Dino",
     "structure_distance": "harness.metrics.learned.dino:StructureDistance",
     "lpips": "harness.metrics.learned.lpips_metric:Lpips",

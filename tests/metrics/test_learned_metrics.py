@@ -139,3 +139,17 @@ def test_metric_names_carry_architecture_options(tiny_clip_arch):
     assert ClipI("ViT-L-14/openai").pretrained == "openai"
     with pytest.raises(ValueError, match="bad metric option"):
         ClipI("colour=red")
+
+
+def test_pie_clip_scores_follow_clipscore_convention(random_weights, tiny_clip_arch, batch_maker):
+    from harness.metrics.learned.clip import ClipEdited, ClipWhole
+
+    batch = batch_maker(3, with_mask=True)
+    whole = ClipWhole(arch=tiny_clip_arch, recipe=PIE_SMALL).score(batch)
+    edited = ClipEdited(arch=tiny_clip_arch, recipe=PIE_SMALL).score(batch)
+    for record in whole + edited:
+        assert record.status == "ok" and 0.0 <= record.value <= 100.0 and record.smoke
+    no_mask = [ScoreInput(dataclasses.replace(i.sample, mask=None), i.edited) for i in batch]
+    assert {r.status for r in ClipEdited(arch=tiny_clip_arch, recipe=PIE_SMALL).score(no_mask)} == {
+        "not_applicable"
+    }

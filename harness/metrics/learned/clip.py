@@ -173,6 +173,48 @@ class ClipDir(ClipMetric):
         return float(torch.nn.functional.cosine_similarity(edited - source, t_after - t_before, dim=0))
 
 
+class ClipWhole(ClipT):
+    """PIE-Bench CLIP similarity of the whole edited image with the target prompt: torchmetrics' CLIPScore
+    convention, 100 * max(cosine, 0), on CLIP ViT-L/14 (OpenAI weights)."""
+
+    name = "clip_whole"
+    default_arch = "ViT-L-14"
+    default_recipe = "pie_bench"
+    value_range = (0.0, 100.0)
+
+    def image_of(self, inp: ScoreInput) -> Any:
+        return inp.edited
+
+    def sample_requests(self, inp: ScoreInput) -> list[FeatureRequest]:
+        caption = self.recipe.output_caption(inp.sample.captions) or ""
+        return [self.image_request(self.image_of(inp)), self.text_request(caption)]
+
+    def value_from(self, backbone: Backbone, inp: ScoreInput) -> float:
+        caption = self.recipe.output_caption(inp.sample.captions) or ""
+        (image,) = self.image_features(backbone, self.image_of(inp))
+        (text,) = self.text_features(backbone, caption)
+        return 100.0 * max(float((image * text).sum()), 0.0)
+
+
+class ClipEdited(ClipWhole):
+    """PIE-Bench CLIP similarity of the edited region only (pixels outside the edit mask zeroed)."""
+
+    name = "clip_edited"
+    requires = frozenset({"edited", "captions", "mask"})
+
+    def not_applicable(self, inp: ScoreInput) -> str | None:
+        return "sample lacks mask" if inp.sample.mask is None else super().not_applicable(inp)
+
+    def image_of(self, inp: ScoreInput) -> Any:
+        from harness.images import resize_to
+        from harness.metrics.learned.recipes import pie_mask, pie_square
+
+        size = self.recipe.pie_size
+        edited = pie_square(resize_to(inp.edited, inp.sample.source.shape[:2]), size)
+        mask = pie_mask(inp.sample.mask, size, self.recipe.mask_border_edited)
+        return edited * mask[..., None]
+
+
 def _open_clip_image_size(arch: str) -> int:
     try:
         from open_clip import get_model_config
