@@ -149,10 +149,10 @@ class CallContext:
         attempt = 0
         while True:
             attempt += 1
+            await self.limiter.wait()
             remaining = self.remaining()
             if remaining <= 0:
                 raise TimeoutFailure(f"{what}: total time cap of {self.policy.total_timeout_s:g} s reached")
-            await self.limiter.wait()
             failure = await self._attempt(method, url, classify, what, remaining, kwargs)
             if not isinstance(failure, ApiFailure):
                 return failure
