@@ -19,6 +19,7 @@ from harness.suites.synth_edit.palette import (
     circumradius,
     region_centre,
 )
+from harness.suites.synth_edit.parse import parse_background, parse_objects, parse_scene
 from harness.suites.synth_edit.program import (
     ACTIONS,
     EditStep,
@@ -63,6 +64,9 @@ __all__ = [
     "circumradius",
     "object_fits",
     "object_mask",
+    "parse_background",
+    "parse_objects",
+    "parse_scene",
     "program_from_json",
     "program_to_json",
     "region_centre",
