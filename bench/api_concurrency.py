@@ -127,9 +127,8 @@ def main() -> int:
             )
         )
     with mock_process(args.latency, f"429={args.fault_rate},retry_after=1") as url:
-        runs.append(
-            measure("10% 429, one call", url, make_requests(args.n, args.size, "c"), args.concurrency, None)
-        )
+        name = f"{args.fault_rate:.0%} 429, one call"
+        runs.append(measure(name, url, make_requests(args.n, args.size, "c"), args.concurrency, None))
     ok = True
     cpus = len(os.sched_getaffinity(0))
     load = os.getloadavg()[0]

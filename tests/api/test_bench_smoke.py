@@ -24,7 +24,7 @@ def test_concurrency_bench_small_run(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["bound_edits_per_s"] == 8 / 0.05
     runs = {run["name"]: run for run in report["runs"]}
-    faulted = runs["10% 429, one call"]
+    faulted = runs["20% 429, one call"]
     injected = sum(faulted["server"]["faults"].values())
     assert injected > 0
     assert faulted["server"]["total_calls"] == 40 + injected == faulted["client_calls"]
