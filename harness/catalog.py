@@ -44,6 +44,14 @@ EDITORS: dict[str, str] = {
     "stability/search-and-replace": "baselines.api.stability:StabilitySearchAndReplace",
     "replicate/*": "baselines.api.replicate:ReplicateEditor",
     # -- diffusers editors and fixed pipelines ----------------------------------------------
+    "instruct-pix2pix": "baselines.diffusers_editors.editors:InstructPix2PixEditor",
+    "magicbrush": "baselines.diffusers_editors.editors:MagicBrushEditor",
+    "flux-kontext-dev": "baselines.diffusers_editors.editors:FluxKontextEditor",
+    "qwen-image-edit": "baselines.diffusers_editors.editors:QwenImageEditEditor",
+    "sd-inpaint": "baselines.diffusers_editors.editors:SDInpaintEditor",
+    "genartist-style": "baselines.pipelines.genartist:GenArtistStyleEditor",
+    "decompose-then-edit": "baselines.pipelines.decompose:DecomposeThenEditEditor",
+    "classic-pipeline": "baselines.pipelines.decompose:ClassicPipelineEditor",
     # -- ImageEdit-R1 -----------------------------------------------------------------------
     "imageedit-r1": "imageedit_r1.editor:ImageEditR1Editor",
 }

@@ -1,0 +1,1 @@
+"""Fixed multi-agent pipelines (genartist-style, decompose-then-edit, classic-pipeline)."""
