@@ -14,7 +14,7 @@ reference does not reproduce the target.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -94,17 +94,15 @@ def _multi_step(rng: np.random.Generator, scene: Scene, family: str):
             if memory and rng.random() < 0.5:
                 draft = draft_move_to_old_place(rng, current, family, *memory)
                 if draft is not None:
-                    kinds.add("where_was")
-                continue_with = draft
+                    draft = replace(draft, reference_types=(*draft.reference_types, "where_was"))
             else:
                 actions = [a for a in L3_ACTIONS if not (a == "background" and used_background)]
                 action = pick(rng, actions)
                 focus = last_id if last_id and current.has(last_id) and rng.random() < 0.4 else None
                 if action in ("add", "background"):
                     focus = None
-                continue_with = draft_step(rng, current, family, action, "any", focus=focus)
-            if continue_with is not None:
-                draft = continue_with
+                draft = draft_step(rng, current, family, action, "any", focus=focus)
+            if draft is not None:
                 break
         if draft is None:
             return None

@@ -137,7 +137,7 @@ def apply_step(scene: Scene, step: EditStep, *, by_reference: bool = False) -> S
             moved = replace(
                 target, x=float(args["x"]), y=float(args["y"]), region=str(args.get("region", ""))
             )
-            return scene.replace_object(moved)
+            return scene.replace_object(_checked(moved))
         if step.action == "swap":
             other_subject = args["other"]
             if isinstance(other_subject, Mapping):
