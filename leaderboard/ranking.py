@@ -41,12 +41,18 @@ def compare_cells(a: CellValues, b: CellValues, label_a: str, label_b: str, *, s
     return PairVerdict(label_a if a_better else label_b, len(shared), result.p_value)
 
 
-def rank_table(table: BoardTable, *, seed: int = 0) -> None:
-    """Fill ``rank`` and ``tied_with`` of every ranked (micro, non-reference) row in place."""
+def rank_table(table: BoardTable, *, seed: int = 0, groups_ranked: tuple[str, ...] = ("all",)) -> None:
+    """Fill ``rank`` and ``tied_with`` of the micro, non-reference rows of ``groups_ranked`` in place.
+
+    Only the headline group is ranked by default: every pair of editors costs one paired
+    bootstrap per ranked group, and the breakdowns are shown as values, not ranks.
+    """
     groups: dict[tuple[str, ...], list[BoardRow]] = defaultdict(list)
     for row in table.rows:
         row.rank, row.tied_with = None, []
         if row.reference or row.aggregation != "micro" or row.key not in table.cell_values:
+            continue
+        if row.group not in groups_ranked:
             continue
         groups[(row.suite, row.suite_version, row.split, row.metric, row.group)].append(row)
     for rows in groups.values():
