@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.images import encode_png
 from harness.suites.synth_edit.generator import GENERATOR_VERSION, LEVELS, GenerationError, generate_edit
 from harness.suites.synth_edit.program import program_to_json
 from harness.suites.synth_edit.render import object_mask, render_scene
@@ -133,25 +130,3 @@ class SynthEditSuite:
                 yield make_sample(self.seed, split, index, self.size)
             except GenerationError as exc:
                 yield InvalidSample(sample_id(split, index), str(exc), level=LEVELS[index % len(LEVELS)])
-
-
-def export_suite(split: str, n: int, out_dir: Path, seed: int = 0, size: int = 256) -> Path:
-    """Write ``n`` samples as PNGs plus ``samples.jsonl`` (the folder-suite format); returns the jsonl path."""
-    out_dir = Path(out_dir)
-    images = out_dir / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    path = out_dir / SAMPLES_FILE
-    suite = SynthEditSuite(seed=seed, size=size)
-    with open(path, "w", encoding="utf-8") as handle:
-        for sample in suite.samples(split, limit=n):
-            if isinstance(sample, InvalidSample):
-                continue
-            stem = sample.id.rsplit("/", 1)[-1]
-            row: dict[str, Any] = {"id": sample.id, "instruction": sample.instruction}
-            for key, image in (("source", sample.source), ("target", sample.target), ("mask", sample.mask)):
-                relative = f"images/{split}-{stem}-{key}.png"
-                (out_dir / relative).write_bytes(encode_png(image))
-                row[key] = relative
-            row.update(category=sample.category, level=sample.level, metadata=sample.metadata)
-            handle.write(json.dumps(row, sort_keys=True) + "\n")
-    return path
