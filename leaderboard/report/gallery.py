@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.images import ImageStore
+from harness.records import RunRecord
 from leaderboard.rundir import RunData
 
 MAX_DISPLAY_SIDE = 512  # gallery images larger than this are shown shrunk; records keep full size
@@ -93,6 +94,8 @@ def gallery_items(runs: Sequence[RunData], copier: ImageCopier) -> list[GalleryI
         samples = run.sample_index()
         scores: dict[tuple[str, str, str, str], list[ScoreItem]] = defaultdict(list)
         score_status: dict[tuple[str, str, str, str], str] = {}
+        unedited: dict[tuple[str, str, str, str], RunRecord] = {}
+        edited_keys = {e.key for e in run.edits}
         for record in run.records:
             if record.smoke:  # a value from random weights is never shown as a score
                 continue
@@ -100,6 +103,19 @@ def gallery_items(runs: Sequence[RunData], copier: ImageCopier) -> list[GalleryI
             scores[key].append(ScoreItem(record.metric, record.value, record.status))
             if record.status in FAILURE_STATUSES and key not in score_status:
                 score_status[key] = record.status
+            if key not in edited_keys:
+                unedited.setdefault(key, record)  # e.g. a sample the suite could not load
+        for key, record in unedited.items():
+            sample = samples.get(key[:3])
+            items[key] = GalleryItem(
+                suite=record.suite, split=record.split, sample=record.sample_id, editor=record.editor,
+                reference=record.reference, level=record.level, category=record.category,
+                instruction=sample.instruction if sample else "", status=record.status,
+                failed=record.status != "ok", error=record.error or (sample.error if sample else ""),
+                source=copier.ref(run.images, sample.source_hash) if sample else "", edited="",
+                target=copier.ref(run.images, sample.target_hash) if sample else "",
+                scores=sorted(scores[key], key=lambda s: s.metric),
+            )  # fmt: skip
         for edit in run.edits:
             if edit.smoke:
                 continue

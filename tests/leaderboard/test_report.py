@@ -101,3 +101,36 @@ def test_large_images_are_shrunk_for_display(tmp_path):
         assert shown.size == (512, 384)
     with Image.open(tmp_path / "site" / items[0]["source"]) as shown:
         assert shown.size == (32, 24)  # small images are copied as they are
+
+
+def test_samples_the_suite_could_not_load_show_up_as_failures(run_dir, tmp_path):
+    from harness.records import JsonlLog, RunRecord, SampleRecord
+
+    with JsonlLog(run_dir / "samples.jsonl") as log:
+        log.append(SampleRecord("lb-toy", "test", "broken-1", "", status="invalid", error="bad image bytes"))
+    with JsonlLog(run_dir / "records.jsonl") as log:
+        log.append(
+            RunRecord(
+                "lb-toy",
+                "1",
+                "test",
+                "broken-1",
+                "",
+                "",
+                "good",
+                "fp-good",
+                "lb-toy-accuracy",
+                "x",
+                True,
+                0.0,
+                status="error",
+                edit_status="error",
+                score_status="error",
+                error="invalid sample: bad image bytes",
+            )  # fmt: skip
+        )
+    items = gallery_data(write_report(run_dir, tmp_path / "site").read_text())
+    broken = [i for i in items if i["sample"] == "broken-1"]
+    assert (
+        len(broken) == 1 and broken[0]["failed"] and broken[0]["error"] == "invalid sample: bad image bytes"
+    )
