@@ -176,19 +176,26 @@ class RayExecutor:
         max_in_flight_per_actor: int = 2,
         max_chunk: int = DEFAULT_MAX_CHUNK,
     ) -> None:
+        from harness.runner import RunError
+
         try:
             import ray
         except ImportError as exc:
-            raise RuntimeError("--backend ray needs the 'ray' package: pip install 'ray>=2.31'") from exc
+            raise RunError("--backend ray needs the 'ray' package: pip install 'ray>=2.31'") from exc
         self.plan = plan
         self.started_cluster = False
-        if ray.is_initialized():
-            pass  # a cluster this process already joined (e.g. a notebook's); left running on close
-        elif address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
-            self.started_cluster = True
+        try:
+            if ray.is_initialized():
+                pass  # a cluster this process already joined (e.g. a notebook's); left running on close
+            elif address:
+                _probe(address)
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+                self.started_cluster = True
+        except (ConnectionError, TimeoutError, ValueError) as exc:
+            where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
+            raise RunError(f"could not start or join {where}: {_cause(exc)}") from exc
         resources = ray.cluster_resources()
         self.cluster_cpus = int(resources.get("CPU", 1))
         self.cluster_gpus = int(resources.get("GPU", 0))
@@ -289,6 +296,19 @@ class RayExecutor:
             self._placement_group = placement_group(bundles, strategy="PACK")
             ray.get(self._placement_group.ready(), timeout=120)
         return self._placement_group
+
+
+def _probe(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` nobody answers on (Ray itself retries for minutes)."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():
+        return  # "auto", "ray://..." and the like: left to Ray
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConnectionError(f"nothing answers at {address} ({exc.strerror or exc})") from exc
 
 
 def _cause(exc: BaseException) -> str:

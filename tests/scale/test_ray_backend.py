@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,7 +16,7 @@ from harness.export import export_suite
 from harness.planning import resolve_plan
 from harness.protocols import BaseEditor, EditorCapabilities
 from harness.records import RunRecord, read_jsonl
-from harness.runner import RunConfig, run_evaluation
+from harness.runner import RunConfig, RunError, run_evaluation
 from harness.types import EditRequest, EditResult
 
 
@@ -40,6 +41,17 @@ class PidStampEditor(BaseEditor):
 class GpuDeclaringEditor(PidStampEditor):
     name = "gpu-declaring"
     num_gpus = 1
+
+
+def test_an_address_nobody_answers_on_is_one_clear_error():
+    assert not ray.is_initialized()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    plan = resolve_plan(RunConfig(suites=["synth-edit"], editors=["identity"]))
+    with pytest.raises(RunError, match=f"could not start or join the Ray cluster at 127.0.0.1:{port}"):
+        RayExecutor(plan, address=f"127.0.0.1:{port}")
+    assert not ray.is_initialized()
 
 
 @pytest.fixture(scope="module")
