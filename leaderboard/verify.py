@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.images import ImageDecodeError, image_hash
+from harness.images import ImageDecodeError
 from harness.records import EditRecord, RunRecord, SampleRecord, from_dict
 from harness.types import Sample, ScoreInput
 from leaderboard.bundle import BundleError
 from leaderboard.cells import PROVENANCE_MISMATCH, PROVENANCE_RESCORED, PROVENANCE_SELF, CellKey, cell_key
+from leaderboard.ground_truth import GroundTruth
 from leaderboard.judge_replay import JudgeReplay
 from leaderboard.rundir import RunData, load_run
 
@@ -154,88 +155,14 @@ def verify_run(
     edits = run.edit_index()
     ground_truth = ground_truth if ground_truth is not None else GroundTruth(run)
     replay = JudgeReplay(cache_dir=cache_dir, rejudge=rejudge)
+    metrics = MetricPool()
     verdicts = []
     for key, records in sorted(cells.items()):
-        verdicts.append(_verify_cell(key, records, run, edits, ground_truth, replay, tolerance))
+        verdicts.append(_verify_cell(key, records, run, edits, ground_truth, replay, tolerance, metrics))
     return VerificationReport(run.run_id, tolerance, verdicts)
 
 
-class GroundTruth:
-    """Samples re-created from their suites, checked against the hashes in samples.jsonl."""
-
-    def __init__(self, run: RunData) -> None:
-        self.run = run
-        self.declared: dict[tuple[str, str, str], SampleRecord] = run.sample_index()
-        self._samples: dict[tuple[str, str], dict[str, Sample]] = {}
-        self._problems: dict[tuple[str, str], str] = {}
-
-    def get(self, suite: str, split: str, sample_id: str) -> tuple[Sample | None, str]:
-        """The sample, or None and why it cannot be used."""
-        if (suite, split) not in self._samples:
-            self._load(suite, split)
-        problem = self._problems.get((suite, split))
-        if problem:
-            return None, problem
-        sample = self._samples[(suite, split)].get(sample_id)
-        if sample is None:
-            return None, f"sample {sample_id} is not in suite {suite}/{split}"
-        declared = self.declared.get((suite, split, sample_id))
-        if declared is None:
-            return None, f"sample {sample_id} is missing from samples.jsonl"
-        if declared.source_hash != image_hash(sample.source):
-            return None, f"sample {sample_id}: submitted source hash differs from the suite's"
-        if (
-            sample.target is not None
-            and declared.target_hash
-            and declared.target_hash != image_hash(sample.target)
-        ):
-            return None, f"sample {sample_id}: submitted target hash differs from the suite's"
-        return sample, ""
-
-    def loaded(self) -> list[Sample]:
-        """Every sample re-created so far."""
-        return [s for table in self._samples.values() for s in table.values()]
-
-    def _load(self, suite: str, split: str) -> None:
-        from harness import registry
-
-        wanted = {s.sample_id for s in self.run.samples if (s.suite, s.split) == (suite, split)}
-        found: dict[str, Sample] = {}
-        self._samples[(suite, split)] = found
-        try:
-            factory, _ = registry.suites.factory(suite)
-            instance = registry.suites.create(suite, **suite_options(self.run.manifest, factory, suite))
-            for item in instance.samples(split):
-                if isinstance(item, Sample) and item.id in wanted:
-                    found[item.id] = item
-                    if len(found) == len(wanted):
-                        break
-        except Exception as exc:  # unknown or unavailable suite: cells stay self-reported
-            self._problems[(suite, split)] = (
-                f"cannot re-create suite {suite}: {str(exc).splitlines()[0][:200]}"
-            )
-
-
-def suite_options(manifest: dict[str, Any], factory: Any, suite: str) -> dict[str, Any]:
-    """The constructor options the run gave ``suite``: its ``seed`` and ``config.suite_options[suite]``,
-    keeping only those the factory accepts (as the runner's planner does)."""
-    import inspect
-
-    config = manifest.get("config", {})
-    config = config if isinstance(config, dict) else {}
-    options: dict[str, Any] = {}
-    if isinstance(config.get("seed"), int):
-        options["seed"] = config["seed"]
-    declared = config.get("suite_options", {})
-    if isinstance(declared, dict) and isinstance(declared.get(suite), dict):
-        options.update(declared[suite])
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return {}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return options
-    return {k: v for k, v in options.items() if k in params}
+SCORE_BATCH = 32  # samples scored per metric call, as the runner batches them
 
 
 def _verify_cell(
@@ -246,26 +173,51 @@ def _verify_cell(
     ground_truth: GroundTruth,
     replay: JudgeReplay,
     tolerance: Tolerance,
+    metrics: MetricPool,
 ) -> CellVerdict:
     suite, split, editor, editor_fp, metric_name = key
     verdict = CellVerdict(
         suite, split, editor, editor_fp, metric_name, PROVENANCE_SELF, n_records=len(records)
     )
-    metric, reason = _create_metric(metric_name, records[0].metric_fp)
+    metric, reason = metrics.get(metric_name, records[0].metric_fp)
     if metric is None:
         verdict.reason = reason
         return verdict
-    judged = not getattr(metric, "deterministic", True)
     reasons: list[str] = []
-    batch: list[tuple[RunRecord, ScoreInput, str]] = []
+    pending: list[RunRecord] = []
     for record in records:
-        edit = edits.get((record.suite, record.split, record.sample_id, record.editor))
         if record.edit_status != "ok":
             if record.status == "ok" or record.value is not None:
                 verdict.mismatched.append(record.sample_id)  # a failed edit cannot carry a score
             else:
                 verdict.n_rescored += 1  # nothing to score; the failure itself is what is reported
             continue
+        pending.append(record)
+    for start in range(0, len(pending), SCORE_BATCH):
+        batch = _load_batch(pending[start : start + SCORE_BATCH], run, edits, ground_truth, verdict, reasons)
+        if batch:
+            _rescore(metric, batch, replay, tolerance, verdict, reasons)
+    verdict.mismatched = sorted(set(verdict.mismatched))
+    if verdict.mismatched:
+        verdict.provenance = PROVENANCE_MISMATCH
+    elif verdict.n_rescored == verdict.n_records:
+        verdict.provenance = PROVENANCE_RESCORED
+    if reasons:
+        verdict.reason = f"{verdict.n_records - verdict.n_rescored} not re-scored: {sorted(set(reasons))[0]}"
+    return verdict
+
+
+def _load_batch(
+    records: Sequence[RunRecord],
+    run: RunData,
+    edits: dict[tuple[str, str, str, str], EditRecord],
+    ground_truth: GroundTruth,
+    verdict: CellVerdict,
+    reasons: list[str],
+) -> list[tuple[RunRecord, ScoreInput, str]]:
+    batch = []
+    for record in records:
+        edit = edits.get((record.suite, record.split, record.sample_id, record.editor))
         if edit is None or not edit.edited_hash or not run.images.has(edit.edited_hash):
             verdict.mismatched.append(record.sample_id)
             reasons.append("edited image missing")
@@ -280,42 +232,59 @@ def _verify_cell(
             reasons.append(f"cannot read image: {exc}")
             continue
         batch.append((record, ScoreInput(sample, edited), edit.edited_hash))
-    if batch:
-        if judged:
-            rescored, why = replay.score(metric, batch)
-            if why:
-                reasons.append(why)
+    return batch
+
+
+def _rescore(
+    metric: Any,
+    batch: list[tuple[RunRecord, ScoreInput, str]],
+    replay: JudgeReplay,
+    tolerance: Tolerance,
+    verdict: CellVerdict,
+    reasons: list[str],
+) -> None:
+    if not getattr(metric, "deterministic", True):
+        rescored, why = replay.score(metric, batch)
+        if why:
+            reasons.append(why)
+    else:
+        rescored = list(metric.score([inp for _, inp, _ in batch]))
+    for (record, _, _), fresh in zip(batch, rescored, strict=True):
+        if fresh is None:
+            continue
+        if _same_outcome(record, fresh.status, fresh.value, tolerance):
+            verdict.n_rescored += 1
         else:
-            rescored = list(metric.score([inp for _, inp, _ in batch]))
-        for (record, _, _), fresh in zip(batch, rescored, strict=True):
-            if fresh is None:
-                continue
-            if _same_outcome(record, fresh.status, fresh.value, tolerance):
-                verdict.n_rescored += 1
-            else:
-                verdict.mismatched.append(record.sample_id)
-    verdict.mismatched = sorted(set(verdict.mismatched))
-    if verdict.mismatched:
-        verdict.provenance = PROVENANCE_MISMATCH
-    elif verdict.n_rescored == verdict.n_records:
-        verdict.provenance = PROVENANCE_RESCORED
-    if reasons:
-        verdict.reason = f"{verdict.n_records - verdict.n_rescored} not re-scored: {sorted(set(reasons))[0]}"
-    return verdict
+            verdict.mismatched.append(record.sample_id)
 
 
-def _create_metric(name: str, declared_fp: str) -> tuple[Any, str]:
+class MetricPool:
+    """Each metric created once per verification (learned metrics load weights on creation)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, tuple[Any, str]] = {}
+
+    def get(self, name: str, declared_fp: str) -> tuple[Any, str]:
+        if name not in self._made:
+            self._made[name] = _create_metric(name)
+        metric, reason = self._made[name]
+        if metric is None:
+            return None, reason
+        from harness.protocols import fingerprint_id
+
+        local_fp = fingerprint_id(metric)
+        if declared_fp and declared_fp not in (local_fp, _full_fp(metric)):
+            return None, f"metric {name} fingerprint {declared_fp} differs from this install's {local_fp}"
+        return metric, ""
+
+
+def _create_metric(name: str) -> tuple[Any, str]:
     from harness import registry
-    from harness.protocols import fingerprint_id
 
     try:
-        metric = registry.metrics.create(name)
+        return registry.metrics.create(name), ""
     except Exception as exc:
         return None, f"cannot create metric {name}: {str(exc).splitlines()[0][:200]}"
-    local_fp = fingerprint_id(metric)
-    if declared_fp and declared_fp not in (local_fp, _full_fp(metric)):
-        return None, f"metric {name} fingerprint {declared_fp} differs from this install's {local_fp}"
-    return metric, ""
 
 
 def _full_fp(metric: Any) -> str:
