@@ -91,7 +91,8 @@ class SubEditRunner:
         goal_value = self._goal_value(ws, sub)
         if isinstance(goal_value, StepOutcome):
             return goal_value
-        done = []
+        done: list[str] = []
+        ws.context["acted_regions"] = done
         for described in regions:
             handle = self.mask(ws, described["id"]) or described["id"]
             result = self._synthesise(ws, action, handle, goal_value)

@@ -17,7 +17,11 @@ def clip_tokenizer(directory: Path, max_length: int = 32):
     from transformers import CLIPTokenizer
 
     directory.mkdir(parents=True, exist_ok=True)
-    tokens = ["<|startoftext|>", "<|endoftext|>", "!"]
+    tokens = [
+        "!",
+        "<|startoftext|>",
+        "<|endoftext|>",
+    ]  # pad 0; OWL treats a query starting with id 0 as padding
     for char in CHARS:
         for token in (char, f"{char}</w>"):
             if token not in tokens:
@@ -45,9 +49,9 @@ def clip_text_model(vocab_size: int, hidden: int = 16, positions: int = 32, proj
         num_attention_heads=2,
         max_position_embeddings=positions,
         projection_dim=projection,
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=2,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=0,
     )
     return CLIPTextModel(config).eval()
 

@@ -21,13 +21,12 @@ from harness.suites.photo_ops.ops import OPS
 
 
 def rule_plan(instruction: str) -> list[SubEdit]:
-    """Object edits when the instruction names objects or a background, else photo operations."""
-    words = words_of(instruction)
+    """Object edits when the instruction names objects, else photo operations when it names
+    any, else background / add edits."""
     scene_plan = plan_instruction(instruction)
-    photo_plan = plan_photo_instruction(instruction)
-    if scene_plan and (find_references(words) or any(s.action in ("add", "background") for s in scene_plan)):
+    if find_references(words_of(instruction)) and scene_plan:
         return scene_plan
-    return photo_plan or scene_plan
+    return plan_photo_instruction(instruction) or scene_plan
 
 
 class RulePlanner:
@@ -76,7 +75,8 @@ class PhotoAdjust:
 
 class SceneVerifier:
     """verify(subedit): re-reads the image and checks the sub-edit's post-condition on the objects
-    grounded for it (the latest regions labelled with its subject)."""
+    it acted on (``context["acted_regions"]``, set by the pipeline; else the regions grounded for
+    its subject)."""
 
     spec = spec("verify")
     smoke = False
@@ -107,7 +107,9 @@ class SceneVerifier:
                 for o in scene.objects()
             )
             return _verdict(ok, "object present" if ok else "object not found")
-        regions = [r for r in ws.regions.values() if r.label == sub.subject and "centroid" in r.attributes]
+        acted = [ws.regions[i] for i in ws.context.get("acted_regions", []) if i in ws.regions]
+        regions = acted or [r for r in ws.regions.values() if r.label == sub.subject]
+        regions = [r for r in regions if "centroid" in r.attributes]
         if not regions:
             return ToolResult.failure(f"no grounded region for '{sub.subject}' to verify")
         results = [_check_region(ws, scene, sub, region.attributes) for region in regions]

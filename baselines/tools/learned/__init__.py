@@ -1,0 +1,1 @@
+"""Learned tools (transformers / diffusers models), loaded lazily by id or local path."""

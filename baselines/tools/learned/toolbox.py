@@ -1,0 +1,64 @@
+"""The learned toolbox: an LLM planner, OWLv2 or Grounding DINO, SAM, and diffusers editors for
+synthesis; classical tools fill the capabilities no learned model here serves (move, resize,
+swap, background, photo operations, verification)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from baselines.tools.toolbox import Toolbox
+
+GROUNDERS = ("owlv2", "grounding-dino")
+
+
+def learned_unavailable_reason(grounder: str = "owlv2", planner_model: str | None = None) -> str | None:
+    from baselines.diffusers_editors.editors import InstructPix2PixEditor, SDInpaintEditor
+    from baselines.tools.learned.grounding import GroundingDinoGround, Owlv2Ground
+    from baselines.tools.learned.loading import weights_reason
+    from baselines.tools.learned.planner import TransformersPlanner
+    from baselines.tools.learned.segmentation import SamSegment
+
+    detector = Owlv2Ground if grounder == "owlv2" else GroundingDinoGround
+    checks = (
+        detector.unavailable_reason(),
+        SamSegment.unavailable_reason(),
+        SDInpaintEditor.unavailable_reason(),
+        InstructPix2PixEditor.unavailable_reason(),
+        weights_reason(planner_model or TransformersPlanner.default_model, "planner"),
+    )
+    return next((reason for reason in checks if reason), None)
+
+
+def learned_toolbox(
+    grounder: str = "owlv2",
+    planner: Any = None,
+    detector: Any = None,
+    segmenter: Any = None,
+    inpainter: Any = None,
+    instruct_editor: Any = None,
+) -> Toolbox:
+    """Learned tools over the classical base; any component may be passed in ready-made."""
+    from baselines.diffusers_editors.editors import InstructPix2PixEditor, SDInpaintEditor
+    from baselines.tools.classical import classical_toolbox
+    from baselines.tools.learned import synthesis
+    from baselines.tools.learned.grounding import GroundingDinoGround, Owlv2Ground
+    from baselines.tools.learned.planner import TransformersPlanner
+    from baselines.tools.learned.segmentation import SamSegment
+
+    if grounder not in GROUNDERS:
+        raise ValueError(f"unknown grounder {grounder!r}; expected one of {', '.join(GROUNDERS)}")
+    box = classical_toolbox()
+    inpainter = inpainter or SDInpaintEditor()
+    for tool in (
+        planner or TransformersPlanner(),
+        detector or (Owlv2Ground() if grounder == "owlv2" else GroundingDinoGround()),
+        segmenter or SamSegment(),
+        synthesis.InstructEditTool(instruct_editor or InstructPix2PixEditor()),
+        synthesis.InpaintTool(inpainter),
+        synthesis.InpaintRemove(inpainter),
+        synthesis.InpaintRecolor(inpainter),
+        synthesis.InpaintReplace(inpainter),
+        synthesis.InpaintAddObject(inpainter),
+    ):
+        box.add(tool)
+    return box
