@@ -69,6 +69,55 @@ def time_batched(metrics: list[Any], batch: list[Any], batch_size: int) -> float
     return len(batch) / (time.perf_counter() - start)
 
 
+def breakdown(metrics: list[Any], batch: list[Any], batch_size: int) -> dict[str, float]:
+    """Seconds per batch spent in each stage (a separate, synchronised pass: for attribution only)."""
+    from harness.metrics.learned import backbones
+
+    totals: dict[str, float] = {}
+
+    def timed(name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            sync()
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                sync()
+                totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    patched = {
+        "_hash_all": backbones._hash_all,
+        "upload_images": backbones.upload_images,
+        "to_host": backbones.to_host,
+    }
+    for name, fn in patched.items():
+        setattr(backbones, name, timed(name, fn))
+    forwards = {}
+    for metric in metrics:
+        bb = metric.backbone()
+        if id(bb) not in forwards:
+            forwards[id(bb)] = (bb, bb._forward)
+            bb._forward = timed(f"forward:{bb.spec.family}:{bb.spec.arch}", bb._forward)
+    for bb in {id(m.backbone()): m.backbone() for m in metrics}.values():
+        bb.clear_memo()
+    try:
+        start = time.perf_counter()
+        time_batched(metrics, batch, batch_size)
+        total = time.perf_counter() - start
+    finally:
+        for name, fn in patched.items():
+            setattr(backbones, name, fn)
+        for bb, fn in forwards.values():
+            bb._forward = fn
+    batches = max(1, len(batch) // batch_size)
+    result = {k: round(v / batches, 4) for k, v in sorted(totals.items())}
+    result["total"] = round(total / batches, 4)
+    result["other (python, metric arithmetic)"] = round((total - sum(totals.values())) / batches, 4)
+    return result
+
+
 # -- the naive loop: per sample, per metric, per image; CPU preprocessing; fp32 ---------------------------
 def _pil_prep(image: np.ndarray, resize: int, crop: int, mean: tuple, std: tuple, device: str) -> Any:
     import torch
@@ -105,7 +154,10 @@ def naive_sample(metrics: list[Any], inp: Any, device: str) -> None:
                 }
                 captions = {"clip_t": ("output",), "clip_out": ("output",), "clip_dir": ("input", "output")}
                 for image in images.get(kind, (inp.edited,)):
-                    model.encode_image(_pil_prep(image, 224, 224, CLIP_MEAN, CLIP_STD, device))
+                    prep = metric.image_prep()
+                    model.encode_image(
+                        _pil_prep(image, prep.size, prep.crop_size, CLIP_MEAN, CLIP_STD, device)
+                    )
                 for key in captions.get(kind, ()):
                     model.encode_text(backbone.tokenizer([inp.sample.captions[key]]).to(device))
             elif isinstance(metric, Dino):
@@ -212,6 +264,7 @@ def main() -> None:
     batch = build_samples(args.samples, args.size)
     batched = time_batched(metrics, batch, args.batch_size)
     naive = time_naive(metrics, batch[: args.naive_samples], device)
+    stages = breakdown(metrics, build_samples(args.batch_size * 2, args.size, seed=2), args.batch_size)
     result: dict[str, Any] = {
         "device": torch.cuda.get_device_name(0) if device == "cuda" else platform.processor(),
         "torch": torch.__version__,
@@ -223,6 +276,7 @@ def main() -> None:
         "batched_samples_per_s": round(batched, 1),
         "naive_samples_per_s": round(naive, 2),
         "speedup_vs_naive": round(batched / naive, 1),
+        "seconds_per_batch_by_stage": stages,
     }
     if device == "cuda":
         rates = pure_forward_rates(metrics, args.batch_size, args.size, device)

@@ -12,4 +12,5 @@ CLI_PLUGINS: tuple[str, ...] = (
     "leaderboard.cli:register",
     "baselines.api.mock.cli:register",
     "imageedit_r1.cli:register",
+    "harness.cli.judge_commands:register",
 )

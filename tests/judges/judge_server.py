@@ -125,6 +125,8 @@ class JudgeServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
     def case_of(self, body: dict[str, Any]) -> str:
+        """The case of the last registered image in the request (the edited image comes after the source)."""
+        found = ""
         for message in body.get("messages", []):
             content = message.get("content")
             if not isinstance(content, list):
@@ -134,9 +136,8 @@ class JudgeServer:
                     raw = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
                     with PILImage.open(io.BytesIO(raw)) as img:
                         digest = image_hash(np.asarray(img.convert("RGB")))
-                    if digest in self.cases:
-                        return self.cases[digest]
-        return ""
+                    found = self.cases.get(digest, found)
+        return found
 
     def add_case(self, name: str, edited: np.ndarray, **scripts: list[Reply]) -> None:
         self.cases[image_hash(edited)] = name

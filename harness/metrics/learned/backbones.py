@@ -10,6 +10,7 @@ size, under fp16 autocast on CUDA.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import weakref
 from collections import OrderedDict
@@ -43,6 +44,12 @@ class FeatureRequest:
     kind: str  # "image", "text", "keys_selfsim"
     prep: ImagePrep | None
     item: Any  # an image (np.ndarray) or a text
+
+
+@functools.lru_cache(maxsize=256)
+def prep_key(prep: ImagePrep) -> str:
+    """Short identity of a (frozen, hashable) preprocessing; memo keys use it thousands of times a batch."""
+    return stable_hash(prep.fingerprint())[:16]
 
 
 _hash_memo: dict[int, tuple[weakref.ref[np.ndarray], str]] = {}
@@ -103,7 +110,7 @@ class Backbone:
 
     # -- memoised features --------------------------------------------------------------------
     def memo_key(self, kind: str, prep: ImagePrep | None, item: Any) -> tuple[str, str, str]:
-        prep_id = stable_hash(prep.fingerprint())[:16] if prep else ""
+        prep_id = prep_key(prep) if prep else ""
         if isinstance(item, np.ndarray):
             item_id = content_id(item)
         elif isinstance(item, tuple) and all(isinstance(part, np.ndarray) for part in item):
@@ -125,10 +132,13 @@ class Backbone:
                 if key not in self._memo and key not in missing:
                     missing[key] = item
             todo = list(missing.items())
+            launched = []
             for start in range(0, len(todo), max(1, batch_size)):
                 chunk = todo[start : start + batch_size]
-                outputs = self._forward(kind, prep, [item for _, item in chunk])
-                for (key, _), out in zip(chunk, outputs, strict=True):
+                launched.append((chunk, self._forward(kind, prep, [item for _, item in chunk])))
+            # host copies only after every chunk is queued, so the GPU never waits for Python in between
+            for chunk, outputs in launched:
+                for (key, _), out in zip(chunk, to_host(outputs), strict=True):
                     self._memo[key] = out
             found = []
             for key in keys:
@@ -167,7 +177,7 @@ class Backbone:
             by_shape.setdefault(tuple(image.shape), []).append(index)
         outputs: list[Any] = [None] * len(images)
         for indices in by_shape.values():
-            result = fn(self.to_input([images[i] for i in indices], prep))
+            result = fn(self.to_input([images[i] for i in indices], prep)).float()
             for row, index in enumerate(indices):
                 outputs[index] = result[row]
         return outputs
@@ -232,7 +242,6 @@ def device_image(image: np.ndarray, device: str) -> Any:
     so backbones with different preprocessing share one host-to-device copy per image."""
     import torch
 
-    global _device_bytes
     if device == "cpu":
         return torch.from_numpy(np.ascontiguousarray(image))
     key = (content_id(image), device)
@@ -242,16 +251,64 @@ def device_image(image: np.ndarray, device: str) -> Any:
             _device_images.move_to_end(key)
             return found
     tensor = torch.from_numpy(np.ascontiguousarray(image)).to(device, non_blocking=True)
+    _remember_device_image(key, tensor)
+    return tensor
+
+
+def to_host(outputs: list[Any]) -> list[Any]:
+    """Device tensors -> CPU tensors with one copy per output list (per-sample arithmetic then runs on
+    small CPU tensors, without a device sync per sample)."""
+    import torch
+
+    if not outputs or not all(isinstance(o, torch.Tensor) for o in outputs):
+        return outputs
+    if all(o.device.type == "cpu" for o in outputs):
+        return outputs
+    if len({tuple(o.shape) for o in outputs}) == 1:
+        return list(torch.stack(outputs).cpu())
+    return [o.cpu() for o in outputs]
+
+
+def upload_images(images: Sequence[np.ndarray], device: str) -> None:
+    """Put every image not yet on ``device`` there through one pinned staging buffer per size
+    (the copies into it run on threads), instead of one pageable copy per image."""
+    import torch
+
+    if device == "cpu" or not torch.cuda.is_available():
+        return
+    todo: dict[str, np.ndarray] = {}
+    for image in images:
+        key = content_id(image)
+        if (key, device) not in _device_images and key not in todo:
+            todo[key] = image
+    by_shape: dict[tuple[int, ...], list[tuple[str, np.ndarray]]] = {}
+    for key, image in todo.items():
+        by_shape.setdefault(image.shape, []).append((key, image))
+    for shape, entries in by_shape.items():
+        staging = torch.empty((len(entries), *shape), dtype=torch.uint8).pin_memory()
+        view = staging.numpy()
+
+        def fill(index: int, view: np.ndarray = view, entries: list = entries) -> None:
+            view[index] = entries[index][1]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(fill, range(len(entries))))
+        on_device = staging.to(device, non_blocking=True)
+        for row, (key, _image) in enumerate(entries):
+            _remember_device_image((key, device), on_device[row])
+
+
+def _remember_device_image(key: tuple[str, str], tensor: Any) -> None:
+    global _device_bytes
     with _device_lock:
         _device_images[key] = tensor
         _device_bytes += tensor.numel()
         while _device_bytes > DEVICE_IMAGE_BYTES and len(_device_images) > 1:
             _, old = _device_images.popitem(last=False)
             _device_bytes -= old.numel()
-    return tensor
 
 
-def _hash_all(requests: Sequence[tuple[Backbone, FeatureRequest]]) -> None:
+def _hash_all(requests: Sequence[tuple[Backbone, FeatureRequest]]) -> list[np.ndarray]:
     """Hash the batch's images on a thread pool (hashlib releases the GIL on large buffers)."""
     arrays: dict[int, np.ndarray] = {}
     for _backbone, req in requests:
@@ -262,14 +319,18 @@ def _hash_all(requests: Sequence[tuple[Backbone, FeatureRequest]]) -> None:
     if len(arrays) > 8:
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(content_id, arrays.values()))
+    return list(arrays.values())
 
 
 def prefetch(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: int) -> None:
     """Compute all requested features grouped by (backbone, kind, prep): one forward per chunk."""
-    _hash_all(requests)
+    arrays = _hash_all(requests)
+    devices = {backbone.device for backbone, req in requests if req.prep is not None}
+    for device in devices:
+        upload_images(arrays, device)
     groups: dict[tuple[int, str, str], tuple[Backbone, FeatureRequest, list[Any]]] = {}
     for backbone, req in requests:
-        prep_id = stable_hash(req.prep.fingerprint()) if req.prep else ""
+        prep_id = prep_key(req.prep) if req.prep else ""
         key = (id(backbone), req.kind, prep_id)
         if key not in groups:
             groups[key] = (backbone, req, [])

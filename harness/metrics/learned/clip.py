@@ -11,6 +11,7 @@ metrics, and any open_clip architecture/tag can be named: ``clip_i:arch=ViT-L-14
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from harness.metrics.learned import weights
@@ -48,7 +49,9 @@ class OpenClipBackbone(Backbone):
                 return self.run_images(items, prep, encode_image)
             if kind == "text":
                 tokens = self.tokenizer(list(items)).to(self.device)
-                return list(torch.nn.functional.normalize(self.model.encode_text(tokens).float(), dim=-1))
+                return list(
+                    torch.nn.functional.normalize(self.model.encode_text(tokens).float(), dim=-1).cpu()
+                )
         raise ValueError(f"open_clip backbone has no feature {kind!r}")
 
 
@@ -215,6 +218,7 @@ class ClipEdited(ClipWhole):
         return edited * mask[..., None]
 
 
+@functools.lru_cache(maxsize=64)
 def _open_clip_image_size(arch: str) -> int:
     try:
         from open_clip import get_model_config

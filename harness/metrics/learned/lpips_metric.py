@@ -50,7 +50,7 @@ class LpipsBackbone(Backbone):
             for indices in by_shape.values():
                 first = self.to_input([items[i][0] for i in indices], prep)
                 second = self.to_input([items[i][1] for i in indices], prep)
-                distances = self.model(first, second).float().flatten()
+                distances = self.model(first, second).float().flatten().cpu()
                 for row, index in enumerate(indices):
                     outputs[index] = distances[row]
         return outputs
