@@ -158,6 +158,9 @@ def pipeline_command(
     grpo_synth: int = typer.Option(600, help="synth-edit train samples rendered for GRPO"),
     prompts_per_step: int = typer.Option(8),
     grpo_lr: float = typer.Option(1e-4),
+    sft_batch: int = typer.Option(128),
+    sft_lr: float = typer.Option(1.5e-3),
+    mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
 ) -> None:
     """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment."""
     from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
@@ -180,6 +183,9 @@ def pipeline_command(
         grpo_samples=grpo_synth,
         prompts_per_step=prompts_per_step,
         grpo_lr=grpo_lr,
+        sft_batch=sft_batch,
+        sft_lr=sft_lr,
+        mirror=mirror,
     )
     run_pipeline(config)
 

@@ -64,23 +64,33 @@ def _point(ws: Workspace, where: Any) -> tuple[float, float] | None:
 
 
 class Ground:
+    """Scene-parser grounding: every saturated object (or those matching the query's colour, shape
+    or size words) as a region with its rendered footprint as mask. Reads objects only; the
+    background model is read later, when a synthesis tool needs it."""
+
     spec = spec("ground")
 
     def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
-        scene = _scene(ws)
-        words = set(str(arguments["query"]).lower().split())
+        from harness.suites.synth_edit.parse import parse_objects
+        from harness.suites.synth_edit.render import object_mask
+
+        words = set(str(arguments["query"]).lower().split()) & _ATTRIBUTE_WORDS
         found = []
-        for layer in scene.layers[
-            : int(arguments.get("max_regions", 3)) if words & _ATTRIBUTE_WORDS else None
-        ]:
-            obj = layer.obj
-            if words & _ATTRIBUTE_WORDS and not ({obj.shape, obj.colour, obj.size} & words):
+        for obj in parse_objects(ws.image):
+            if words and not ({obj.shape, obj.colour, obj.size} & words):
                 continue
-            mask_id = ws.add_mask(layer.footprint)
+            if words and len(found) >= int(arguments.get("max_regions", 3)):
+                break
+            footprint = object_mask(obj, ws.width, ws.height)
+            if not footprint.any():
+                continue
             centroid = [round(obj.x / ws.width, 4), round(obj.y / ws.height, 4)]
             attributes = {"shape": obj.shape, "color": obj.colour, "size": obj.size, "centroid": centroid}
             region = ws.add_region(
-                f"{obj.colour} {obj.shape}", mask_box(layer.footprint), mask_id=mask_id, attributes=attributes
+                f"{obj.colour} {obj.shape}",
+                mask_box(footprint),
+                mask_id=ws.add_mask(footprint),
+                attributes=attributes,
             )
             found.append(region.describe())
         return ToolResult(ok=True, output={"regions": found})

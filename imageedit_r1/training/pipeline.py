@@ -44,6 +44,7 @@ class PipelineConfig:
     workers: int = 14
     seed: int = 0
     init_sft: str | None = None  # reuse this SFT checkpoint instead of training one
+    mirror: str | None = None  # copy results, logs and exported checkpoints here after every stage
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -117,6 +118,23 @@ def noisy_copies(examples: Sequence[Any], rate: float, seed: int) -> list[Any]:
     return list(examples) + [replace(e, prompt=add_word_noise(e.prompt, rate, rng)) for e in examples]
 
 
+def mirror(out: Path, target: Path) -> None:
+    """results.json, a tarball of logs and curves, and one tarball per exported checkpoint."""
+    import shutil
+    import tarfile
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(out / "results.json", target / "results.json")
+    with tarfile.open(target / "logs.tgz", "w:gz") as tar:
+        for path in sorted(out.glob("*/metrics.jsonl")) + sorted(out.glob("*/*.png")):
+            tar.add(path, arcname=str(path.relative_to(out)))
+    for exported in sorted((out / "export").glob("*")):
+        archive = target / f"ckpt_{exported.name}.tgz"
+        if not archive.exists():
+            with tarfile.open(archive, "w:gz") as tar:
+                tar.add(exported, arcname=exported.name)
+
+
 def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     from imageedit_r1.policy import export_checkpoint
     from imageedit_r1.rollouts import RolloutPool, observe
@@ -135,6 +153,8 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         value["elapsed"] = round(time.perf_counter() - began, 1)
         results["stages"][stage] = value
         (out / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        if config.mirror:
+            mirror(out, Path(config.mirror))
         print(f"[{value['elapsed']:7.1f}s] {stage}: {json.dumps(value, default=str)[:600]}", flush=True)
 
     graph, graph_skipped = graph_examples(config.sft_synth, "train", seed=config.seed, workers=config.workers)
