@@ -186,3 +186,151 @@ def flux_kontext_pipeline(tmp: Path):
         tokenizer_2=tokenizer_2,
         transformer=transformer,
     )
+
+
+def bert_tokenizer(directory: Path):
+    """A BertTokenizer with a character vocabulary (word pieces '##c' for continuations)."""
+    from transformers import BertTokenizer
+
+    directory.mkdir(parents=True, exist_ok=True)
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokens += list(CHARS) + [f"##{c}" for c in CHARS]
+    (directory / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    return BertTokenizer(str(directory / "vocab.txt"))
+
+
+def owlv2(tmp: Path):
+    import torch
+    from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2ImageProcessor, Owlv2Processor
+
+    tokenizer = clip_tokenizer(tmp / "owl_tokenizer", max_length=16)
+    torch.manual_seed(0)
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        max_position_embeddings=16,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=0,
+    )
+    vision = dict(
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=64,
+        patch_size=16,
+    )
+    model = Owlv2ForObjectDetection(
+        Owlv2Config(text_config=text, vision_config=vision, projection_dim=16)
+    ).eval()
+    processor = Owlv2Processor(
+        image_processor=Owlv2ImageProcessor(size={"height": 64, "width": 64}), tokenizer=tokenizer
+    )
+    return model, processor
+
+
+def grounding_dino(tmp: Path):
+    import torch
+    from transformers import (
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoImageProcessor,
+        GroundingDinoProcessor,
+        SwinConfig,
+    )
+
+    tokenizer = bert_tokenizer(tmp / "bert")
+    backbone = SwinConfig(
+        window_size=4,
+        embed_dim=8,
+        depths=[1, 1, 1, 1],
+        num_heads=[1, 1, 1, 1],
+        image_size=128,
+        out_features=["stage2", "stage3", "stage4"],
+        out_indices=[2, 3, 4],
+    )
+    text = {
+        "model_type": "bert",
+        "vocab_size": len(tokenizer),
+        "hidden_size": 8,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 16,
+        "max_position_embeddings": 64,
+    }
+    config = GroundingDinoConfig(
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        num_queries=8,
+        num_feature_levels=4,
+        encoder_n_points=2,
+        decoder_n_points=2,
+        max_text_len=64,
+        text_config=text,
+        backbone_config=backbone,
+        use_timm_backbone=False,
+        use_pretrained_backbone=False,
+    )
+    torch.manual_seed(0)
+    model = GroundingDinoForObjectDetection(config).eval()
+    image_processor = GroundingDinoImageProcessor(size={"shortest_edge": 128, "longest_edge": 128})
+    return model, GroundingDinoProcessor(image_processor=image_processor, tokenizer=tokenizer)
+
+
+def sam():
+    import torch
+    from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor
+
+    config = SamConfig(
+        vision_config=dict(
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=64,
+            patch_size=16,
+            output_channels=16,
+            mlp_dim=32,
+            global_attn_indexes=[0],
+            window_size=2,
+            num_pos_feats=8,  # shared positional embedding of 2 x 8 = prompt hidden size
+        ),
+        prompt_encoder_config=dict(hidden_size=16, image_size=64, patch_size=16, mask_input_channels=4),
+        mask_decoder_config=dict(
+            hidden_size=16, num_hidden_layers=2, num_attention_heads=2, mlp_dim=32, iou_head_hidden_dim=16
+        ),
+    )
+    torch.manual_seed(0)
+    model = SamModel(config).eval()
+    processor = SamProcessor(
+        SamImageProcessor(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64})
+    )
+    return model, processor
+
+
+def tiny_causal_lm(tmp: Path):
+    """A 1-layer GPT-2 with a character tokenizer (random weights: its plans never parse)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = clip_tokenizer(tmp / "lm_tokenizer", max_length=512)
+    torch.manual_seed(0)
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_embd=16,
+        n_layer=1,
+        n_head=2,
+        n_positions=1024,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=0,
+    )
+    return GPT2LMHeadModel(config).eval(), tokenizer
