@@ -79,7 +79,13 @@ def scatter_svg(points: Sequence[Point], *, title: str, x_label: str, y_label: s
     ys = [p.y for p in points] + [v for p in points for v in (p.y_low, p.y_high) if v is not None]
     y_low, y_high = _range(ys)
     x_low, x_high = _range([p.x for p in points])
-    x_low = min(x_low, 0.0) if all(p.x >= 0 for p in points) else x_low
+    if all(p.x >= 0 for p in points):  # costs: the axis starts at zero
+        x_low = 0.0
+        if max((p.x for p in points), default=0.0) <= 0:
+            x_high = 1.0
+            parts.append(
+                f'<text x="{LEFT + 8}" y="{HEIGHT - BOTTOM - 8}" class="plot-note">no costs recorded</text>'
+            )
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x_of(v: float) -> float:

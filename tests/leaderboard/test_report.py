@@ -134,3 +134,12 @@ def test_samples_the_suite_could_not_load_show_up_as_failures(run_dir, tmp_path)
     assert (
         len(broken) == 1 and broken[0]["failed"] and broken[0]["error"] == "invalid sample: bad image bytes"
     )
+
+
+def test_cost_axis_starts_at_zero_and_says_when_nothing_cost_anything():
+    from leaderboard.report.plots import Point, scatter_svg
+
+    free = scatter_svg([Point("a", 0.0, 0.5), Point("b", 0.0, 0.7)], title="t", x_label="x", y_label="y")
+    assert "no costs recorded" in free and ">-0." not in free
+    paid = scatter_svg([Point("a", 0.02, 0.5), Point("b", 0.05, 0.7)], title="t", x_label="x", y_label="y")
+    assert "no costs recorded" not in paid and 'text-anchor="middle">0</text>' in paid
