@@ -86,6 +86,7 @@ class Cache:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, status TEXT, value REAL, payload TEXT)"
         )
+        self._db.execute("CREATE TABLE IF NOT EXISTS sample_sets (key TEXT PRIMARY KEY, payload TEXT)")
         self._db.commit()
 
     def get_edit(self, key: str) -> CachedEdit | None:
@@ -128,6 +129,16 @@ class Cache:
                 "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
                 [(k, s, v, json.dumps(p, sort_keys=True)) for k, s, v, p in rows],
             )
+            self._db.commit()
+
+    def get_sample_set(self, key: str) -> list[dict[str, Any]] | None:
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM sample_sets WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_sample_set(self, key: str, rows: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO sample_sets VALUES (?, ?)", (key, json.dumps(rows)))
             self._db.commit()
 
     def close(self) -> None:

@@ -131,5 +131,8 @@ class ImageStore:
         target = self.path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(other.path(digest).read_bytes())
+        try:
+            os.link(other.path(digest), tmp)  # same file system: no copy
+        except OSError:
+            tmp.write_bytes(other.path(digest).read_bytes())
         os.replace(tmp, target)

@@ -22,6 +22,7 @@ from harness import aggregate as agg
 from harness import manifest as mf
 from harness.backends import make_executor
 from harness.cache import Cache, edit_key, score_key
+from harness.fingerprint import stable_hash
 from harness.images import ImageStore, image_hash
 from harness.planning import ResolvedPlan, resolve_plan
 from harness.protocols import fingerprint_id
@@ -39,6 +40,7 @@ from harness.run_support import (
     score_payload,
     validated_result,
 )
+from harness.sample_cache import SAMPLE_SET_VERSION, SampleCache, prefetched
 from harness.types import EditRequest, EditResult, InvalidSample, Sample, ScoreInput, ScoreRecord
 
 SAMPLE_BATCH = 32
@@ -197,9 +199,26 @@ class _Run:
                     self._run_batch(suite_name, split, batch)
                     progress.advance(task, len(batch))
 
+    def _sample_stream(self, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
+        """The suite's samples: from the sample cache when stored, else generated in the background."""
+        stream: Iterator[Sample | InvalidSample] | None = None
+        storable = (
+            self.cache is not None and self.config.shard is None and getattr(suite, "cache_samples", False)
+        )
+        if storable:
+            samples = SampleCache(self.cache)
+            key = stable_hash({"suite": suite.fingerprint(), "split": split, "limit": self.config.limit,
+                               "version": SAMPLE_SET_VERSION})  # fmt: skip
+            stream = samples.load(key, link_into=self.images)
+            if stream is None:
+                stream = samples.recording(key, iter(suite.samples(split, limit=self.config.limit)))
+        if stream is None:
+            stream = iter(suite.samples(split, limit=self.config.limit))
+        return prefetched(stream, depth=2 * self.config.batch_size)
+
     def _samples(self, suite_name: str, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
         shard = self.config.shard
-        stream = suite.samples(split, limit=self.config.limit)
+        stream = self._sample_stream(suite, split)
         index = 0
         while True:
             try:

@@ -89,6 +89,7 @@ class PhotoOpsSuite:
     name = "photo-ops"
     version = GENERATOR_VERSION
     splits = ("test", "train")
+    cache_samples = True  # deterministic from the seed: the runner may store rendered samples
     default_metrics = ("psnr", "ssim", "l1", "l2")
 
     def __init__(self, seed: int = 0, size: int = 256, n_per_level: int | None = None, **_: Any) -> None:

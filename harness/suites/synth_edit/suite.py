@@ -79,6 +79,7 @@ class SynthEditSuite:
     name = SUITE_NAME
     version = f"{GENERATOR_VERSION}.{SCENE_SCHEMA_VERSION}"
     splits = ("train", "test")
+    cache_samples = True  # deterministic from the seed: the runner may store rendered samples
     default_metrics = (
         "synth_exact",
         "synth_partial",
