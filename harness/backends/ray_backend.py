@@ -20,6 +20,7 @@ pool's actors and returning results in request order, so records are the same as
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 from collections.abc import Sequence
@@ -131,25 +132,34 @@ class ActorPool:
 
     def call(self, method: str, spec: ComponentSpec, items: Sequence[Any]) -> list[Any]:
         import ray
+        from ray.exceptions import ActorUnavailableError, RayActorError
 
         chunks = self.chunks(items)
         results: list[list[Any] | None] = [None] * len(chunks)
+        pending = collections.deque(range(len(chunks)))
+        retried: set[int] = set()
         in_flight: dict[Any, tuple[int, int]] = {}  # ref -> (chunk index, actor index)
         load = [0] * len(self.actors)
-        next_chunk = 0
-        while next_chunk < len(chunks) or in_flight:
-            while next_chunk < len(chunks) and len(in_flight) < self.max_in_flight:
+        while pending or in_flight:
+            while pending and len(in_flight) < self.max_in_flight:
+                chunk_index = pending.popleft()
                 actor_index = min(range(len(self.actors)), key=load.__getitem__)
-                ref = getattr(self.actors[actor_index], method).remote(spec, chunks[next_chunk])
-                in_flight[ref] = (next_chunk, actor_index)
+                ref = getattr(self.actors[actor_index], method).remote(spec, chunks[chunk_index])
+                in_flight[ref] = (chunk_index, actor_index)
                 load[actor_index] += 1
-                next_chunk += 1
             self.peak_in_flight = max(self.peak_in_flight, len(in_flight))
             done, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in done:
                 chunk_index, actor_index = in_flight.pop(ref)
                 load[actor_index] -= 1
-                results[chunk_index] = ray.get(ref)
+                try:
+                    results[chunk_index] = ray.get(ref)
+                except (ActorUnavailableError, RayActorError):
+                    if chunk_index in retried:
+                        raise
+                    retried.add(chunk_index)  # the actor died or is restarting: one more try,
+                    pending.append(chunk_index)  # preferably on another actor
+                    load[actor_index] += len(chunks)
         ordered: list[Any] = []
         for chunk, result in zip(chunks, results, strict=True):
             if result is None or len(result) != len(chunk):
