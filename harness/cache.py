@@ -101,8 +101,19 @@ class Cache:
             return None  # the blob was pruned: treat as a miss
         return CachedEdit(status, image_hash, json.loads(payload))
 
-    def put_edit(self, key: str, status: str, image_hash: str, payload: dict[str, Any]) -> None:
-        if status not in CACHEABLE_EDIT_STATUSES:
+    def put_edit(
+        self,
+        key: str,
+        status: str,
+        image_hash: str,
+        payload: dict[str, Any],
+        *,
+        failures_are_final: bool = False,
+    ) -> None:
+        """Store an edit; errors and timeouts only when the editor says its failures are final."""
+        if status not in CACHEABLE_EDIT_STATUSES and not (
+            failures_are_final and status in ("error", "timeout")
+        ):
             return
         with self._lock:
             self._db.execute(

@@ -74,6 +74,7 @@ class BaseEditor:
     version: str = "1"
     capabilities: ClassVar[EditorCapabilities] = EditorCapabilities()
     cache_edits: ClassVar[bool] = True  # False for editors cheaper to rerun than to look up
+    failures_are_final: ClassVar[bool] = False  # True for deterministic local editors: cache errors too
 
     @classmethod
     def unavailable_reason(cls, arg: str | None = None) -> str | None:

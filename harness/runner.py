@@ -349,7 +349,13 @@ class _Run:
                 if self.cache is not None and getattr(editor, "cache_edits", True):
                     if result.status == "ok":
                         self.cache.blobs.copy_from(self.images, record.edited_hash)
-                    self.cache.put_edit(key, result.status, record.edited_hash, edit_payload(record))
+                    self.cache.put_edit(
+                        key,
+                        result.status,
+                        record.edited_hash,
+                        edit_payload(record),
+                        failures_are_final=getattr(editor, "failures_are_final", False),
+                    )
                 results[sample.id] = (record, result.image if result.status == "ok" else None)
                 self.counters.edits_computed += 1
         return results

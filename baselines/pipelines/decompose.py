@@ -28,3 +28,4 @@ class DecomposeThenEditEditor(PipelineEditor):
 class ClassicPipelineEditor(DecomposeThenEditEditor):
     name = "classic-pipeline"
     default_tools = "classical"
+    failures_are_final = True  # classical tools are deterministic: the same inputs fail the same way

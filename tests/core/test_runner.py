@@ -208,3 +208,21 @@ def test_a_loader_that_raises_ends_its_suite_with_a_recorded_error(tmp_path):
     assert records["a"].status == records["b"].status == "ok"
     broken = [r for sid, r in records.items() if sid not in ("a", "b")]
     assert len(broken) == 1 and broken[0].status == "error" and "disk went away" in broken[0].error
+
+
+class FailsDeterministically(RaisesOnThird):
+    name = "fails-deterministically"
+    failures_are_final = True
+
+
+registry.editors.register("fails-deterministically", FailsDeterministically)
+
+
+def test_editors_with_final_failures_have_their_errors_cached(tmp_path):
+    suite = write_folder_suite(tmp_path / "data")
+    config = dict(suites=[f"folder:{suite}"], editors=["fails-deterministically"], metrics=["psnr"])
+    run_evaluation(RunConfig(out=tmp_path / "a", **config))
+    second = run_evaluation(RunConfig(out=tmp_path / "b", **config))
+    assert (second.counters.edits_reused, second.counters.edits_computed) == (6, 0)
+    errors = [e for e in read_jsonl(tmp_path / "b" / "edits.jsonl", EditRecord) if e.status == "error"]
+    assert len(errors) == 1 and "boom on item-2" in errors[0].error and errors[0].cached
