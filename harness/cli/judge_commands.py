@@ -14,9 +14,10 @@ def register(app: typer.Typer) -> None:
 
 def judge_audit(
     judge: str = typer.Option(..., "--judge", help="registered judge, e.g. viescore_edit"),
-    run: Path = typer.Option(..., "--run", help="run directory with synth-edit / photo-ops records"),
+    run: Path = typer.Option(None, "--run", help="run directory with synth-edit / photo-ops records"),
     suites: str = typer.Option("synth-edit,photo-ops", "--suites", help="comma-separated suites to audit"),
     editors: str = typer.Option("", "--editors", help="comma-separated editors (default: all in the run)"),
+    split: str = typer.Option("test", "--split", help="split to edit when no --run is given"),
     judge_url: str = typer.Option(
         "", "--judge-url", help="OpenAI-compatible base URL (vLLM, SGLang, OpenAI)"
     ),
@@ -32,11 +33,11 @@ def judge_audit(
     cache_dir: Path = typer.Option(None, "--cache-dir", help="judge-call cache (default $IEVAL_CACHE_DIR)"),
     json_out: Path = typer.Option(None, "--json", help="also write the report as JSON here"),
 ) -> None:
-    """Score the edits in RUN with JUDGE and report agreement with the exact checkers (accuracy, Spearman,
-    confusion by level)."""
+    """Score the edits in RUN (or the --editors' edits of --suites, made now) with JUDGE and report agreement
+    with the exact checkers (accuracy, Spearman, confusion by level)."""
     from harness import registry
     from harness.judges import config
-    from harness.judges.audit import AuditInputError, audit, load_run_inputs
+    from harness.judges.audit import AuditInputError, audit, collect_from_suites, load_run_inputs
     from harness.judges.ledger import run_ledger
 
     changes: dict[str, object] = {"passes": passes, "max_judge_usd": max_judge_usd}
@@ -55,14 +56,16 @@ def judge_audit(
     except (registry.UnknownNameError, registry.UnavailableError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    suite_names = tuple(s for s in suites.split(",") if s)
+    editor_names = tuple(e for e in editors.split(",") if e)
     try:
-        items, inputs = load_run_inputs(
-            run,
-            suites=tuple(s for s in suites.split(",") if s),
-            editors=tuple(e for e in editors.split(",") if e),
-            limit=limit,
-        )
-    except AuditInputError as exc:
+        if run is not None:
+            items, inputs = load_run_inputs(run, suites=suite_names, editors=editor_names, limit=limit)
+        elif editor_names:
+            items, inputs = collect_from_suites(suite_names, editor_names, split=split, limit=limit)
+        else:
+            raise AuditInputError("give --run RUN_DIR, or --suites and --editors to edit now")
+    except (AuditInputError, registry.UnknownNameError, registry.UnavailableError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     report = audit(metric, items, inputs, judge_threshold=judge_threshold)

@@ -175,6 +175,73 @@ def load_run_inputs(
     return items, inputs
 
 
+def collect_from_suites(
+    suites: Sequence[str],
+    editors: Sequence[str],
+    split: str = "test",
+    limit: int | None = None,
+    references: dict[str, ExactReference] | None = None,
+) -> tuple[list[AuditItem], list[ScoreInput]]:
+    """Run ``editors`` on the first ``limit`` samples of each suite (through the registry) and score them
+    with the suite's exact reference: the same pairs ``load_run_inputs`` reads from a run directory."""
+    from harness import registry
+    from harness.types import EditRequest, InvalidSample
+
+    references = references or EXACT_REFERENCES
+    items: list[AuditItem] = []
+    inputs: list[ScoreInput] = []
+    for suite_name in suites:
+        reference = references.get(suite_name)
+        if reference is None:
+            known = ", ".join(references)
+            raise AuditInputError(f"{suite_name} has no exact checker to audit against; use one of {known}")
+        suite = registry.suites.create(suite_name)
+        exact = registry.metrics.create(reference.metric)
+        samples = [s for s in suite.samples(split, limit) if not isinstance(s, InvalidSample)]
+        for editor_name in editors:
+            editor = registry.editors.create(editor_name)
+            needs_truth = getattr(editor.capabilities, "needs_ground_truth", False)
+            requests = [
+                EditRequest(
+                    s.id, s.source, s.instruction, s.turns, s.mask, ground_truth=s if needs_truth else None
+                )
+                for s in samples
+            ]
+            results = editor.edit(requests)
+            pairs = [
+                ScoreInput(s, r.image) for s, r in zip(samples, results, strict=True) if r.status == "ok"
+            ]
+            for inp, record in zip(pairs, exact.score(pairs), strict=True):
+                if record.status != "ok" or record.value is None:
+                    continue
+                s = inp.sample
+                audit_sample = Sample(
+                    id=f"{suite_name}/{s.id}/{editor_name}",
+                    source=s.source,
+                    instruction=s.instruction,
+                    turns=s.turns,
+                    target=s.target,
+                    category=s.category,
+                    level=s.level,
+                    language=s.language,
+                )
+                inputs.append(ScoreInput(audit_sample, inp.edited))
+                items.append(
+                    AuditItem(
+                        suite_name,
+                        s.id,
+                        editor_name,
+                        s.level,
+                        s.category,
+                        record.value,
+                        record.value >= reference.threshold,
+                    )
+                )
+    if not items:
+        raise AuditInputError("no ok edits with exact values to audit")
+    return items, inputs
+
+
 def audit(
     judge: Any,
     items: list[AuditItem],

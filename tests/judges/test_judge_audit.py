@@ -167,3 +167,45 @@ def test_judge_audit_is_registered_as_a_cli_plugin():
     from harness.cli.plugins import CLI_PLUGINS
 
     assert "harness.cli.judge_commands:register" in CLI_PLUGINS
+
+
+def test_judge_audit_can_edit_a_suite_now(judge_server, judge_settings, tmp_path):
+    pytest.importorskip("skimage")
+    from harness import registry
+
+    if registry.suites.availability("synth-edit").available is False:
+        pytest.skip("synth-edit unavailable here")
+    for schema, reply in (
+        ("viescore_sc", ok(success=9, overediting=9)),
+        ("viescore_pq", ok(naturalness=9, artifacts=9)),
+    ):
+        judge_server.scripts[("", schema)] = [reply]  # this judge passes every edit
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def main() -> None:
+        return None
+
+    args = [
+        "judge-audit",
+        "--judge",
+        "viescore_edit",
+        "--suites",
+        "synth-edit",
+        "--editors",
+        "identity,oracle",
+        "--limit",
+        "4",
+        "--judge-url",
+        judge_server.base_url,
+        "--json",
+        str(tmp_path / "audit.json"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "audit.json").read_text())
+    assert report["n"] == 8 and report["coverage"] == 1.0
+    # the oracle's edits are exact, the identity's are not: an always-yes judge is right half the time
+    assert report["accuracy"] == pytest.approx(0.5)
+    assert sum(level["fp"] for level in report["by_level"].values()) == 4
