@@ -65,6 +65,8 @@ def parse_sentence(sentence: str) -> SubEdit | None:
     if where_was is not None:
         references = [r for r in references if r is not where_was]
     subjects = [r for r in references if r is not goal_of]
+    if not subjects and goal_of is not None:  # "change the colour of X to blue": X is the subject
+        subjects, goal_of = [goal_of], None
     leftover = [w for index, w in enumerate(words) if index not in used]
     colour = next((w for w in leftover if w in COLOURS), None)
     size = next((SIZE_WORDS[w] for w in leftover if w in SIZE_WORDS), None)
@@ -148,8 +150,7 @@ def _attribute_goal(words: list[str], references: list[Reference]) -> Reference 
         ):
             return reference
         if before[-2:] in (["colour", "of"], ["size", "of"]) and reference.start >= 2:
-            if reference.start < 3 or words[reference.start - 3] != "change":
-                return reference
+            return reference
     return None
 
 

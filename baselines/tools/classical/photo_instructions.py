@@ -22,7 +22,7 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("gaussian_blur", r"gaussian|\bblur|sigma|out of focus"),
     ("contrast", r"contrast"),
     ("brightness", r"bright|exposure"),
-    ("grayscale", r"gr[ae]y ?scale|black.and.white|monochrome|desaturat|\bgr[ae]y\b"),
+    ("grayscale", r"gr[ae]y ?scale|black.and.white|monochrome|desaturat"),
     ("invert", r"\binver[ts]|negative"),
     ("crop", r"\bcrop|zoom in|quarter\b|central part"),
     (
