@@ -104,6 +104,16 @@ class VLMJudge(BaseMetric):
         if settings.backend == "transformers":
             if not settings.local_model:
                 return "local judge backend needs a model: set local_model to a model id or directory"
+            from harness.metrics.learned import weights
+
+            try:
+                source = weights.resolve_hf_model(settings.local_model, weights.current())
+            except weights.MissingWeightsError as exc:
+                return str(exc)
+            if source.smoke:
+                return (
+                    f"local judge {settings.local_model} has no weights (a random judge would score nothing)"
+                )
             return None
         if "api.openai.com" in settings.base_url and not os.environ.get(settings.api_key_env):
             return (

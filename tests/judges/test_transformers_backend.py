@@ -134,3 +134,15 @@ def test_random_local_vlm_judge_is_parse_failed_not_a_score(tiny_qwen2_vl_dir, t
         assert [r.status for r in again] == ["parse_failed"] * 3 and sum(generated) == 12  # all cached
     finally:
         config.reset()
+
+
+def test_local_judge_without_weights_is_unavailable_with_one_line(tmp_path):
+    from harness.judges import config
+    from harness.judges.builtin import VieScoreEdit
+
+    config.configure(backend="transformers", local_model=str(tmp_path / "no-such-model"))
+    try:
+        reason = VieScoreEdit.unavailable_reason(None)
+        assert reason is not None and "\n" not in reason and "missing weights" in reason
+    finally:
+        config.reset()

@@ -102,7 +102,10 @@ def hf_cache_has(repo_id: str, filename: str = "config.json") -> str | None:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    found = try_to_load_from_cache(repo_id, filename)
+    try:
+        found = try_to_load_from_cache(repo_id, filename)
+    except ValueError:  # not a valid repo id (e.g. a local path that does not exist)
+        return None
     return found if isinstance(found, str) else None
 
 
