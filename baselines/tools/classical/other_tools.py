@@ -20,9 +20,11 @@ from baselines.tools.workspace import Workspace
 from harness.suites.photo_ops.ops import OPS
 
 
-def rule_plan(instruction: str) -> list[SubEdit]:
-    """Object edits when the instruction names objects, else photo operations when it names
-    any, else background / add edits."""
+def rule_plan(instruction: str, flat_scene: bool = True) -> list[SubEdit]:
+    """Object edits when the image is a flat-colour scene and the instruction names objects (or a
+    background / new object); photo operations otherwise."""
+    if not flat_scene:
+        return plan_photo_instruction(instruction)
     scene_plan = plan_instruction(instruction)
     if find_references(words_of(instruction)) and scene_plan:
         return scene_plan
@@ -30,7 +32,8 @@ def rule_plan(instruction: str) -> list[SubEdit]:
 
 
 class RulePlanner:
-    """plan(instruction): the rule grammar of the synth-edit and photo-ops train phrasings."""
+    """plan(instruction): the rule grammar of the synth-edit and photo-ops train phrasings; it looks
+    at the image only to tell a flat-colour scene from a photograph."""
 
     spec = spec("plan")
     smoke = False
@@ -39,7 +42,8 @@ class RulePlanner:
         return {"impl": "rule-grammar", "version": "1"}
 
     def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
-        plan = rule_plan(str(arguments["instruction"]))
+        flat = read_scene(ws).background_fits  # a photograph has no flat background model
+        plan = rule_plan(str(arguments["instruction"]), flat_scene=flat)
         if not plan:
             return ToolResult.failure("the rule grammar found no edit in the instruction")
         return ToolResult(ok=True, output={"subedits": [s.to_dict() for s in plan]})

@@ -104,7 +104,7 @@ def parse_reference(words: list[str], start: int = 0) -> Reference | None:
                 superlative = SUPERLATIVE_WORDS[word]
             elif word in ORDINAL_WORDS and not ordinal:
                 ordinal = ORDINAL_WORDS.index(word) + 1
-            elif word == "other":
+            elif word == "other" or (word == "sized" and size is not None):  # "medium-sized"
                 pass
             else:
                 break
