@@ -29,6 +29,7 @@ class ResolvedPlan:
     sample_counts: dict[str, int | None] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     primary_metrics: dict[str, str] = field(default_factory=dict)
+    suite_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def official_aggregation(self, suite_name: str) -> Callable[[Sequence[ScoredItem]], float] | None:
         suite = self.suites.get(suite_name)
@@ -84,6 +85,7 @@ def resolve_plan(config: RunConfig) -> ResolvedPlan:
         suite = _create(registry.suites, name, plan, seed=config.seed)
         if suite is None:
             continue
+        plan.suite_options[name] = _accepted_options(registry.suites.factory(name)[0], {"seed": config.seed})
         split = (
             config.split
             or getattr(suite, "default_split", None)

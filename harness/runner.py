@@ -41,6 +41,7 @@ from harness.run_support import (
     validated_result,
 )
 from harness.sample_cache import SAMPLE_SET_VERSION, SampleCache, prefetched
+from harness.sample_process import generated_in_process
 from harness.types import EditRequest, EditResult, InvalidSample, Sample, ScoreInput, ScoreRecord
 
 SAMPLE_BATCH = 32
@@ -199,26 +200,33 @@ class _Run:
                     self._run_batch(suite_name, split, batch)
                     progress.advance(task, len(batch))
 
-    def _sample_stream(self, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
-        """The suite's samples: from the sample cache when stored, else generated in the background."""
-        stream: Iterator[Sample | InvalidSample] | None = None
-        storable = (
-            self.cache is not None and self.config.shard is None and getattr(suite, "cache_samples", False)
+    def _sample_stream(self, suite_name: str, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
+        """The suite's samples: from the sample cache when stored; a generated suite (one that sets
+        ``cache_samples``) renders in a separate process; any other streams in a background thread."""
+        limit = self.config.limit
+        generated = getattr(suite, "cache_samples", False)
+        samples = SampleCache(self.cache) if self.cache is not None and self.config.shard is None else None
+        key = stable_hash(
+            {"suite": suite.fingerprint(), "split": split, "limit": limit, "version": SAMPLE_SET_VERSION}
         )
-        if storable:
-            samples = SampleCache(self.cache)
-            key = stable_hash({"suite": suite.fingerprint(), "split": split, "limit": self.config.limit,
-                               "version": SAMPLE_SET_VERSION})  # fmt: skip
-            stream = samples.load(key, link_into=self.images)
-            if stream is None:
-                stream = samples.recording(key, iter(suite.samples(split, limit=self.config.limit)))
-        if stream is None:
-            stream = iter(suite.samples(split, limit=self.config.limit))
-        return prefetched(stream, depth=2 * self.config.batch_size)
+        if generated and samples is not None:
+            stored = samples.load(key, link_into=self.images)
+            if stored is not None:
+                return stored
+        if generated:
+            stream: Iterator[Sample | InvalidSample] = generated_in_process(
+                suite_name, self.plan.suite_options[suite_name], split, limit, self.images.root,
+                depth=2 * self.config.batch_size,
+            )  # fmt: skip
+        else:
+            stream = prefetched(iter(suite.samples(split, limit=limit)), depth=2 * self.config.batch_size)
+        if generated and samples is not None:
+            stream = samples.recording(key, stream, run_store=self.images)
+        return stream
 
     def _samples(self, suite_name: str, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
         shard = self.config.shard
-        stream = self._sample_stream(suite, split)
+        stream = self._sample_stream(suite_name, suite, split)
         index = 0
         while True:
             try:

@@ -18,13 +18,28 @@ from typing import Any
 import numpy as np
 
 from harness.cache import Cache
-from harness.images import ImageStore
+from harness.images import ImageStore, image_hash
 from harness.types import InvalidSample, Sample
 
 SAMPLE_SET_VERSION = 1
 
 
-def _put_mask(store: ImageStore, mask: np.ndarray | None) -> str:
+class _LinkingStore:
+    """Puts into the cache's blobs, linking from the run's store when the image is already there."""
+
+    def __init__(self, blobs: ImageStore, run_store: ImageStore | None) -> None:
+        self.blobs = blobs
+        self.run_store = run_store
+
+    def put(self, image: np.ndarray) -> str:
+        digest = image_hash(image)
+        if self.run_store is not None and self.run_store.has(digest):
+            self.blobs.copy_from(self.run_store, digest)
+            return digest
+        return self.blobs.put(image)
+
+
+def _put_mask(store: Any, mask: np.ndarray | None) -> str:
     return store.put(mask.astype(np.uint8) * 255) if mask is not None else ""
 
 
@@ -64,11 +79,14 @@ class SampleCache:
             )
 
     def recording(
-        self, key: str, stream: Iterator[Sample | InvalidSample]
+        self, key: str, stream: Iterator[Sample | InvalidSample], run_store: ImageStore | None = None
     ) -> Iterator[Sample | InvalidSample]:
-        """Yield ``stream`` unchanged; store it when it ends cleanly and every sample is storable."""
+        """Yield ``stream`` unchanged; store it when it ends cleanly and every sample is storable.
+
+        Images already in ``run_store`` are linked into the cache instead of encoded again.
+        """
         rows: list[dict[str, Any]] | None = []
-        blobs = self.cache.blobs
+        blobs = _LinkingStore(self.cache.blobs, run_store)
         for sample in stream:
             if rows is not None:
                 rows = self._row(sample, blobs, rows)
@@ -78,7 +96,7 @@ class SampleCache:
 
     @staticmethod
     def _row(
-        sample: Sample | InvalidSample, blobs: ImageStore, rows: list[dict[str, Any]]
+        sample: Sample | InvalidSample, blobs: Any, rows: list[dict[str, Any]]
     ) -> list[dict[str, Any]] | None:
         if not isinstance(sample, Sample):
             return None

@@ -27,24 +27,17 @@ def test_a_rerun_reads_stored_samples_instead_of_generating(tmp_path, monkeypatc
     ).read_text()
 
 
-def test_a_different_limit_or_seed_is_a_different_sample_set(tmp_path, monkeypatch):
-    run_evaluation(
-        RunConfig(suites=["synth-edit"], editors=["identity"], limit=3, metrics=["psnr"], out=tmp_path / "a")
-    )
-    calls = []
-    original = SynthEditSuite.samples
+def test_a_different_limit_or_seed_is_a_different_sample_set(tmp_path):
+    import sqlite3
 
-    def counting(self, split, limit=None):
-        calls.append((self.seed, limit))
-        return original(self, split, limit)
+    def stored_sets() -> int:
+        with sqlite3.connect(tmp_path / "cache" / "cache.sqlite") as db:
+            return db.execute("SELECT COUNT(*) FROM sample_sets").fetchone()[0]
 
-    monkeypatch.setattr(SynthEditSuite, "samples", counting)
-    run_evaluation(
-        RunConfig(suites=["synth-edit"], editors=["identity"], limit=4, metrics=["psnr"], out=tmp_path / "b")
-    )
-    run_evaluation(RunConfig(suites=["synth-edit"], editors=["identity"], limit=3, seed=1, metrics=["psnr"],
-                             out=tmp_path / "c"))  # fmt: skip
-    assert calls == [(0, 4), (1, 3)]
+    for index, (limit, seed) in enumerate([(3, 0), (4, 0), (3, 1), (3, 0)]):
+        run_evaluation(RunConfig(suites=["synth-edit"], editors=["identity"], limit=limit, seed=seed,
+                                 metrics=["psnr"], out=tmp_path / f"run{index}"))  # fmt: skip
+        assert stored_sets() == min(index + 1, 3)
 
 
 def test_prefetch_keeps_order_and_reraises_where_the_stream_failed():

@@ -1,0 +1,88 @@
+"""Generate a suite's samples in a separate process, so rendering and PNG encoding run on
+another core while the main process edits and scores.
+
+The child rebuilds the suite from its registry name and options (nothing live is pickled), writes
+each sample's images into the run's content-addressed store, and sends the samples back through
+a bounded queue (backpressure). It exits when its parent is gone, so a ``kill -9`` of the run
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.types import InvalidSample, Sample
+
+_POLL_SECONDS = 0.5
+
+
+def _produce(name: str, options: dict[str, Any], split: str, limit: int | None, store_root: str,
+             items: Any) -> None:  # fmt: skip
+    from harness import registry
+    from harness.images import ImageStore
+
+    parent = os.getppid()
+    store = ImageStore(store_root)
+
+    def send(message: tuple[str, Any]) -> bool:
+        while True:
+            try:
+                items.put(message, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                if os.getppid() != parent:
+                    return False
+
+    try:
+        suite = registry.suites.create(name, **options)
+        for sample in suite.samples(split, limit=limit):
+            if isinstance(sample, Sample):
+                store.put(sample.source)
+                if sample.target is not None:
+                    store.put(sample.target)
+                if sample.mask is not None:
+                    store.put(sample.mask.astype("uint8") * 255)
+            if not send(("sample", sample)):
+                return
+        send(("end", None))
+    except BaseException as exc:  # reported to the parent, which records it
+        send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class SampleGenerationError(RuntimeError):
+    """The suite raised in the generating process."""
+
+
+def generated_in_process(
+    name: str, options: dict[str, Any], split: str, limit: int | None, store_root: Path, depth: int
+) -> Iterator[Sample | InvalidSample]:
+    context = multiprocessing.get_context("spawn")
+    items = context.Queue(maxsize=max(1, depth))
+    process = context.Process(
+        target=_produce, args=(name, options, split, limit, str(store_root), items), daemon=True
+    )
+    process.start()
+    try:
+        while True:
+            try:
+                kind, payload = items.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise SampleGenerationError(
+                        f"the sample generator for {name} exited with code {process.exitcode}"
+                    ) from None
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                raise SampleGenerationError(payload)
+            yield payload
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=5)
