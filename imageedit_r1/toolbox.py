@@ -28,14 +28,46 @@ def default_toolbox() -> Toolbox:
 
 
 def _scene(ws: Workspace) -> Any:
-    """The flat-scene reading of the current image, cached until the image changes."""
+    """The flat-scene reading of the current image, cached until the image changes. After an object
+    edit the background model of the previous reading is kept (only the objects are re-read);
+    ``set_background`` drops it."""
     from baselines.tools.classical.flat_scene import read_flat_scene
 
     cached = ws.context.get("_flat_scene")
-    if cached is None or cached[0] is not ws.image:
-        cached = (ws.image, read_flat_scene(ws.image))
-        ws.context["_flat_scene"] = cached
-    return cached[1]
+    if cached is not None and cached[0] is ws.image:
+        return cached[1]
+    if cached is not None and cached[1].background_fits and not ws.context.get("_background_changed"):
+        scene = _reread_objects(ws.image, cached[1])
+    else:
+        scene = read_flat_scene(ws.image)
+    ws.context["_flat_scene"] = (ws.image, scene)
+    ws.context["_background_changed"] = False
+    return scene
+
+
+def _reread_objects(image: np.ndarray, previous: Any) -> Any:
+    """``read_flat_scene`` with the background model of ``previous`` (objects read afresh)."""
+    from dataclasses import replace as replace_object
+
+    from scipy import ndimage
+
+    from baselines.tools.classical import flat_scene as fs
+    from harness.suites.synth_edit.palette import PALETTE, SHAPES, SIZES, circumradius
+
+    image = np.ascontiguousarray(image)
+    pixels = image.astype(np.float64)
+    chroma = pixels.max(axis=2) - pixels.min(axis=2)
+    labels, _ = ndimage.label(chroma > fs.CHROMA_THRESHOLD, structure=np.ones((3, 3), dtype=bool))
+    objects = fs.parse_objects(image)
+    layers = []
+    for parsed, footprint in zip(objects, fs._footprints(labels, objects, chroma), strict=True):
+        obj = parsed
+        if parsed.shape in SHAPES and parsed.size in SIZES:
+            obj = replace_object(parsed, radius=circumradius(parsed.shape, parsed.size, min(image.shape[:2])))
+        rgb = np.asarray(PALETTE.get(obj.colour, fs._interior_rgb(pixels, footprint)), dtype=np.float64)
+        alpha = fs._alpha(pixels, previous.background_rgb, rgb, footprint)
+        layers.append(fs.Layer(obj, footprint, alpha, rgb))
+    return fs.FlatScene(image, previous.background, previous.background_rgb, True, layers)
 
 
 def _layer(ws: Workspace, handle: str) -> tuple[Any, Any, ToolResult | None]:
@@ -236,7 +268,9 @@ class SetBackground:
             return ToolResult.failure(
                 f"cannot read a background from {arguments['description']!r}", invalid=True
             )
-        return ToolResult(ok=True, image=set_background(_scene(ws), background))
+        image = set_background(_scene(ws), background)
+        ws.context["_background_changed"] = True
+        return ToolResult(ok=True, image=image)
 
 
 class GlobalAdjust:
