@@ -69,6 +69,17 @@ def run(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print planned calls, cache hits and cost; run nothing."
     ),
+    weights_dir: Path | None = typer.Option(
+        None, "--weights-dir", help="Folder with learned-metric weights (also IEVAL_WEIGHTS_DIR)."
+    ),
+    allow_random_weights: bool = typer.Option(
+        False, "--allow-random-weights", help="Smoke-test learned metrics with random weights (tagged smoke)."
+    ),
+    judge_url: str | None = typer.Option(None, "--judge-url", help="OpenAI-compatible endpoint for judges."),
+    judge_model: str | None = typer.Option(None, "--judge-model", help="Judge model name at that endpoint."),
+    max_judge_usd: float | None = typer.Option(
+        None, "--max-judge-usd", min=0.0, help="Stop paid judge calls once this much is spent."
+    ),
     backend: str = typer.Option("local", "--backend", help="Where edits and scores run: local or ray."),
     ray_address: str | None = typer.Option(
         None, "--ray-address", help="Existing Ray cluster address (default: start a local one)."
@@ -94,6 +105,9 @@ def run(
     )
     if backend not in ("local", "ray"):
         fail(f"--backend must be 'local' or 'ray', got '{backend}'")
+    configure_learned_components(
+        out, weights_dir, allow_random_weights, judge_url, judge_model, max_judge_usd
+    )
     try:
         if dry_run:
             from harness.dry_run import print_dry_run
@@ -113,6 +127,31 @@ def run(
         f"wall {summary.wall_seconds:.1f}s"
     )
     print_summary(summary.cells, summary.out)
+
+
+def configure_learned_components(
+    out: Path,
+    weights_dir: Path | None,
+    allow_random: bool,
+    judge_url: str | None,
+    judge_model: str | None,
+    max_judge_usd: float | None,
+) -> None:
+    """Pass weight and judge options to the metric and judge layers (process-wide settings)."""
+    if weights_dir is not None or allow_random:
+        from harness.metrics.learned import weights
+
+        weights.configure(weights_dir=weights_dir, allow_random=allow_random)
+    judge_changes: dict[str, object] = {"ledger_path": out / "judge_costs.jsonl"}
+    if judge_url:
+        judge_changes["base_url"] = judge_url
+    if judge_model:
+        judge_changes["model"] = judge_model
+    if max_judge_usd is not None:
+        judge_changes["max_judge_usd"] = max_judge_usd
+    from harness.judges import config as judge_config
+
+    judge_config.configure(**judge_changes)
 
 
 def print_summary(cells: list, out: Path) -> None:
