@@ -124,6 +124,24 @@ def observe(jobs: Sequence[str]) -> list[str]:
     return [executor.grounded(_SAMPLES[sample_id]).observation() for sample_id in jobs]
 
 
+def single_threaded_worker() -> None:
+    """Worker initializer: one compute thread per process (many workers x many BLAS/torch threads
+    each would oversubscribe the cores)."""
+    import os
+
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
 class RolloutPool:
     """``map(fn, items)`` over forked workers (or inline with ``workers <= 1``), in order."""
 
@@ -134,7 +152,9 @@ class RolloutPool:
         self.workers = workers
         self._pool = None
         if workers > 1:
-            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("fork"), initializer=single_threaded_worker
+            )
 
     def map(self, fn: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any]) -> list[Any]:
         items = list(items)

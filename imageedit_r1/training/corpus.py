@@ -96,7 +96,9 @@ def build_corpus(
     if workers == 1 or len(jobs) < 8:
         results = [_observe_one(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        from imageedit_r1.rollouts import single_threaded_worker
+
+        with ProcessPoolExecutor(max_workers=workers, initializer=single_threaded_worker) as pool:
             results = list(pool.map(_observe_one, jobs, chunksize=8))
     examples, samples, skipped = [], {}, []
     for example, sample, problem in results:
