@@ -142,12 +142,16 @@ def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def batched(items: Any, size: int) -> Iterator[list[Any]]:
+def batched(items: Any, size: int, *, ramp: bool = False) -> Iterator[list[Any]]:
+    """Lists of ``size`` items. With ``ramp`` the first batches are 1, 2, 4, ... items, so work
+    starts as soon as the first sample exists instead of after a whole batch is generated."""
     batch: list[Any] = []
+    target = 1 if ramp else size
     for item in items:
         batch.append(item)
-        if len(batch) >= size:
+        if len(batch) >= target:
             yield batch
             batch = []
+            target = min(size, target * 2)
     if batch:
         yield batch

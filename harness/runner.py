@@ -196,7 +196,9 @@ class _Run:
                 task = progress.add_task(
                     f"{suite_name} [{split}]", total=self.plan.sample_counts.get(suite_name)
                 )
-                for batch in batched(self._samples(suite_name, suite, split), self.config.batch_size):
+                for batch in batched(
+                    self._samples(suite_name, suite, split), self.config.batch_size, ramp=True
+                ):
                     self._run_batch(suite_name, split, batch)
                     progress.advance(task, len(batch))
 
@@ -439,7 +441,7 @@ class _Run:
         edits: dict[str, tuple[EditRecord, Any]],
         metric_names: Sequence[str],
     ) -> None:
-        sample_inputs = {s.id: sample_input_hashes(s) for s in samples}
+        sample_inputs = {s.id: sample_input_hashes(s) for s in samples} if self.cache is not None else {}
         for metric_name in metric_names:
             metric = self.plan.metrics[metric_name]
             todo = [
@@ -453,7 +455,11 @@ class _Run:
                 edit, _ = edits[sample.id]
                 if edit.status != "ok":
                     continue
-                key = score_key(self.metric_fps[metric_name], sample_inputs[sample.id], edit.edited_hash)
+                key = (
+                    score_key(self.metric_fps[metric_name], sample_inputs[sample.id], edit.edited_hash)
+                    if self.cache is not None
+                    else ""
+                )
                 cached = self.cache.get_score(key) if (self.cache and metric.deterministic) else None
                 if cached is not None:
                     outcome[sample.id] = (score_from_cache(metric_name, sample.id, cached), True)
