@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness import registry
 from harness.images import encode_png
-from harness.planning import _accepted_options
+from harness.planning import accepted_options
 from harness.registry import UnavailableError
 from harness.types import InvalidSample
 
@@ -23,7 +23,7 @@ def _file_name(sample_id: str) -> str:
 def export_suite(name: str, *, split: str, n: int, out: Path, seed: int = 0) -> Path:
     factory, _ = registry.suites.factory(name)
     try:
-        suite = registry.suites.create(name, **_accepted_options(factory, {"seed": seed}))
+        suite = registry.suites.create(name, **accepted_options(factory, {"seed": seed}))
     except UnavailableError as exc:
         raise ExportError(str(exc)) from exc
     if split not in suite.splits:

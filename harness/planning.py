@@ -85,7 +85,7 @@ def resolve_plan(config: RunConfig) -> ResolvedPlan:
         suite = _create(registry.suites, name, plan, seed=config.seed)
         if suite is None:
             continue
-        plan.suite_options[name] = _accepted_options(registry.suites.factory(name)[0], {"seed": config.seed})
+        plan.suite_options[name] = accepted_options(registry.suites.factory(name)[0], {"seed": config.seed})
         split = (
             config.split
             or getattr(suite, "default_split", None)
@@ -131,7 +131,7 @@ def _create(reg: Registry[Any], name: str, plan: ResolvedPlan, **options: Any) -
     except ImportError as exc:
         plan.unavailable[label] = f"cannot import ({exc}); install the extra that provides it"
         return None
-    accepted = _accepted_options(factory, options)
+    accepted = accepted_options(factory, options)
     try:
         return reg.create(name, **accepted)
     except UnavailableError as exc:
@@ -141,7 +141,7 @@ def _create(reg: Registry[Any], name: str, plan: ResolvedPlan, **options: Any) -
     return None
 
 
-def _accepted_options(factory: Any, options: dict[str, Any]) -> dict[str, Any]:
+def accepted_options(factory: Any, options: dict[str, Any]) -> dict[str, Any]:
     try:
         params = inspect.signature(factory).parameters
     except (TypeError, ValueError):

@@ -133,7 +133,8 @@ class BaseMetric:
         missing = [need for need in sorted(self.requires) if not sample_has(sample, need)]
         return f"sample lacks {', '.join(missing)}" if missing else None
 
-    def compute(self, inp: ScoreInput) -> float:
+    def compute(self, inp: ScoreInput) -> float | tuple[float, dict[str, float]]:
+        """The value for one sample, or (value, components) to record sub-scores too."""
         raise NotImplementedError
 
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreRecord]:
@@ -146,8 +147,13 @@ class BaseMetric:
                 )
                 continue
             try:
-                value = float(self.compute(inp))
-                records.append(ScoreRecord(self.name, inp.sample.id, value, smoke=self.smoke))
+                result = self.compute(inp)
+                value, components = result if isinstance(result, tuple) else (result, {})
+                records.append(
+                    ScoreRecord(
+                        self.name, inp.sample.id, float(value), components=components, smoke=self.smoke
+                    )
+                )
             except NotApplicable as exc:
                 records.append(
                     ScoreRecord(self.name, inp.sample.id, None, status="not_applicable", error=str(exc))

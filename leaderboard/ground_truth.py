@@ -74,7 +74,7 @@ class GroundTruth:
 def suite_options(manifest: dict[str, Any], factory: Any, suite: str) -> dict[str, Any]:
     """The constructor options the run gave ``suite``: its ``seed`` and ``config.suite_options[suite]``,
     keeping only those the factory accepts (as the runner's planner does)."""
-    import inspect
+    from harness.planning import accepted_options
 
     config = manifest.get("config", {})
     config = config if isinstance(config, dict) else {}
@@ -84,10 +84,4 @@ def suite_options(manifest: dict[str, Any], factory: Any, suite: str) -> dict[st
     declared = config.get("suite_options", {})
     if isinstance(declared, dict) and isinstance(declared.get(suite), dict):
         options.update(declared[suite])
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return {}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return options
-    return {k: v for k, v in options.items() if k in params}
+    return accepted_options(factory, options)

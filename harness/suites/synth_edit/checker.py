@@ -20,7 +20,6 @@ Rules (documented in data_cards/synth-edit.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -46,7 +45,7 @@ from harness.suites.synth_edit.parse import (
 )
 from harness.suites.synth_edit.render import render_scene
 from harness.suites.synth_edit.scene import Scene
-from harness.types import ScoreInput, ScoreRecord
+from harness.types import ScoreInput
 
 CHECKER_VERSION = "2"
 LOW_PASS_SIGMA = 1.0
@@ -124,33 +123,10 @@ class _SynthChecker(BaseMetric):
     def value(self, comparison: SceneComparison) -> float:
         raise NotImplementedError
 
-    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreRecord]:
-        records = []
-        for inp in batch:
-            missing = self.applicable(inp.sample)
-            if missing:
-                records.append(
-                    ScoreRecord(self.name, inp.sample.id, None, status="not_applicable", error=missing)
-                )
-                continue
-            try:
-                target_scene = Scene.from_dict(inp.sample.metadata["target_scene"])
-                comparison = check_edit(inp.edited, target_scene, inp.sample.target)
-                records.append(
-                    ScoreRecord(
-                        self.name,
-                        inp.sample.id,
-                        self.value(comparison),
-                        components=comparison.summary(),
-                    )
-                )
-            except Exception as exc:  # a bad sample or image is recorded, never raised
-                records.append(
-                    ScoreRecord(
-                        self.name, inp.sample.id, None, status="error", error=f"{type(exc).__name__}: {exc}"
-                    )
-                )
-        return records
+    def compute(self, inp: ScoreInput) -> tuple[float, dict[str, float]]:
+        target_scene = Scene.from_dict(inp.sample.metadata["target_scene"])
+        comparison = check_edit(inp.edited, target_scene, inp.sample.target)
+        return self.value(comparison), comparison.summary()
 
 
 class SynthExact(_SynthChecker):
