@@ -9,7 +9,7 @@ from harness import registry
 from harness.images import encode_png
 from harness.planning import accepted_options
 from harness.registry import UnavailableError
-from harness.types import InvalidSample
+from harness.types import InvalidSample, sample_fields
 
 
 class ExportError(RuntimeError):
@@ -38,17 +38,7 @@ def export_suite(name: str, *, split: str, n: int, out: Path, seed: int = 0) -> 
             if isinstance(sample, InvalidSample):
                 continue
             stem = _file_name(sample.id)
-            row = {
-                "id": sample.id,
-                "instruction": sample.instruction,
-                "turns": list(sample.turns),
-                "category": sample.category,
-                "level": sample.level,
-                "language": sample.language,
-                "captions": dict(sample.captions),
-                "metadata": dict(sample.metadata),
-                "source": f"source/{stem}.png",
-            }
+            row = {**sample_fields(sample), "source": f"source/{stem}.png"}
             (out / row["source"]).write_bytes(encode_png(sample.source))
             if sample.target is not None:
                 row["target"] = f"target/{stem}.png"

@@ -19,7 +19,7 @@ import numpy as np
 
 from harness.cache import Cache
 from harness.images import ImageStore, image_hash
-from harness.types import InvalidSample, Sample
+from harness.types import InvalidSample, Sample, sample_fields
 
 SAMPLE_SET_VERSION = 1
 
@@ -100,16 +100,7 @@ class SampleCache:
     ) -> list[dict[str, Any]] | None:
         if not isinstance(sample, Sample):
             return None
-        fields = {
-            "id": sample.id,
-            "instruction": sample.instruction,
-            "turns": list(sample.turns),
-            "category": sample.category,
-            "level": sample.level,
-            "language": sample.language,
-            "captions": dict(sample.captions),
-            "metadata": dict(sample.metadata),
-        }
+        fields = sample_fields(sample)
         try:
             if json.loads(json.dumps(fields)) != fields:
                 return None  # tuples or other types that JSON would change: not cacheable

@@ -46,6 +46,20 @@ class Sample:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+def sample_fields(sample: Sample) -> dict[str, Any]:
+    """A sample's non-image fields as plain JSON-able containers (the folder-suite row format)."""
+    return {
+        "id": sample.id,
+        "instruction": sample.instruction,
+        "turns": list(sample.turns),
+        "category": sample.category,
+        "level": sample.level,
+        "language": sample.language,
+        "captions": dict(sample.captions),
+        "metadata": dict(sample.metadata),
+    }
+
+
 @dataclass(frozen=True)
 class InvalidSample:
     """A sample a suite could not load (bad image bytes, missing field). Recorded, never raised."""
