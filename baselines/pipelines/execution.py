@@ -91,6 +91,7 @@ class SubEditRunner:
         goal_value = self._goal_value(ws, sub)
         if isinstance(goal_value, StepOutcome):
             return goal_value
+        ws.context["resolved_goal"] = goal_value  # what a verifier checks against
         done: list[str] = []
         ws.context["acted_regions"] = done
         for described in regions:

@@ -142,16 +142,13 @@ def _check_region(
     here = _near(scene, x, y)
     if sub.action == "remove":
         return here is None, "gone" if here is None else "still there"
+    resolved = str(ws.context.get("resolved_goal", sub.goal))
     if sub.action == "recolor":
-        goal = sub.goal if sub.goal in fs.PALETTE else None
-        ok = (
-            here is not None
-            and (goal is None or here.obj.colour == goal)
-            and here.obj.colour != attrs["color"]
-        )
+        goal = resolved if resolved in fs.PALETTE else None
+        ok = here is not None and (goal is None or here.obj.colour == goal)
         return ok, f"colour {here.obj.colour if here else 'missing'}"
     if sub.action == "resize":
-        goal = SIZE_WORDS.get(sub.goal)
+        goal = SIZE_WORDS.get(resolved)
         ok = here is not None and (goal is None or here.obj.size == goal)
         return ok, f"size {here.obj.size if here else 'missing'}"
     if sub.action == "replace":

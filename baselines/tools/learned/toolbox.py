@@ -11,20 +11,21 @@ from baselines.tools.toolbox import Toolbox
 GROUNDERS = ("owlv2", "grounding-dino")
 
 
-def learned_unavailable_reason(grounder: str = "owlv2", planner_model: str | None = None) -> str | None:
+def learned_unavailable_reason(grounder: str = "owlv2", models: dict[str, str] | None = None) -> str | None:
     from baselines.diffusers_editors.editors import InstructPix2PixEditor, SDInpaintEditor
     from baselines.tools.learned.grounding import GroundingDinoGround, Owlv2Ground
     from baselines.tools.learned.loading import weights_reason
     from baselines.tools.learned.planner import TransformersPlanner
     from baselines.tools.learned.segmentation import SamSegment
 
+    models = models or {}
     detector = Owlv2Ground if grounder == "owlv2" else GroundingDinoGround
     checks = (
-        detector.unavailable_reason(),
-        SamSegment.unavailable_reason(),
-        SDInpaintEditor.unavailable_reason(),
-        InstructPix2PixEditor.unavailable_reason(),
-        weights_reason(planner_model or TransformersPlanner.default_model, "planner"),
+        detector.unavailable_reason(models.get("grounder")),
+        SamSegment.unavailable_reason(models.get("segmenter")),
+        SDInpaintEditor.unavailable_reason(models.get("inpainter")),
+        InstructPix2PixEditor.unavailable_reason(models.get("instruct")),
+        weights_reason(models.get("planner") or TransformersPlanner.default_model, "planner"),
     )
     return next((reason for reason in checks if reason), None)
 
@@ -36,8 +37,12 @@ def learned_toolbox(
     segmenter: Any = None,
     inpainter: Any = None,
     instruct_editor: Any = None,
+    models: dict[str, str] | None = None,
 ) -> Toolbox:
-    """Learned tools over the classical base; any component may be passed in ready-made."""
+    """Learned tools over the classical base; any component may be passed in ready-made, or
+    its weights named in ``models`` (keys ``planner``, ``grounder``, ``segmenter``,
+    ``inpainter``, ``instruct``: hub ids or local directories)."""
+    models = models or {}
     from baselines.diffusers_editors.editors import InstructPix2PixEditor, SDInpaintEditor
     from baselines.tools.classical import classical_toolbox
     from baselines.tools.learned import synthesis
@@ -48,12 +53,13 @@ def learned_toolbox(
     if grounder not in GROUNDERS:
         raise ValueError(f"unknown grounder {grounder!r}; expected one of {', '.join(GROUNDERS)}")
     box = classical_toolbox()
-    inpainter = inpainter or SDInpaintEditor()
+    inpainter = inpainter or SDInpaintEditor(models.get("inpainter"))
+    detector_cls = Owlv2Ground if grounder == "owlv2" else GroundingDinoGround
     for tool in (
-        planner or TransformersPlanner(),
-        detector or (Owlv2Ground() if grounder == "owlv2" else GroundingDinoGround()),
-        segmenter or SamSegment(),
-        synthesis.InstructEditTool(instruct_editor or InstructPix2PixEditor()),
+        planner or TransformersPlanner(models.get("planner")),
+        detector or detector_cls(models.get("grounder")),
+        segmenter or SamSegment(models.get("segmenter")),
+        synthesis.InstructEditTool(instruct_editor or InstructPix2PixEditor(models.get("instruct"))),
         synthesis.InpaintTool(inpainter),
         synthesis.InpaintRemove(inpainter),
         synthesis.InpaintRecolor(inpainter),
