@@ -476,7 +476,8 @@ class _Run:
                 for (sample, key), record in zip(to_compute, scored, strict=True):
                     outcome[sample.id] = (record, False)
                     self.counters.scores_computed += 1
-                    if record.status in ("ok", "not_applicable") and metric.deterministic:
+                    # judges (not deterministic) are stored too, for `ieval verify` to replay, but never read back here
+                    if record.status in ("ok", "not_applicable"):
                         rows.append((key, record.status, record.value, score_payload(record)))
                 if self.cache is not None:
                     self.cache.put_scores(rows)
