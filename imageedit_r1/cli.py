@@ -26,9 +26,9 @@ def _counts(synth: int, photo: int) -> dict[str, int]:
 @train_app.command("sft")
 def sft_command(
     out: Path = typer.Option(..., "--out", help="output directory (checkpoints, metrics.jsonl, curve)"),
-    synth: int = typer.Option(4000, help="synth-edit train samples"),
+    synth: int = typer.Option(20000, help="synth-edit train samples (plans from scene graphs)"),
     photo: int = typer.Option(600, help="photo-ops train samples"),
-    model_size: str = typer.Option("tiny", help="from-scratch size: micro, tiny, small"),
+    model_size: str = typer.Option("small", help="from-scratch size: micro, tiny, small"),
     base_model: str = typer.Option(None, help="fine-tune this HF model id / directory instead"),
     epochs: float = typer.Option(3.0),
     max_steps: int = typer.Option(None),
@@ -42,11 +42,14 @@ def sft_command(
     seed: int = typer.Option(0),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
-    from imageedit_r1.training.corpus import build_corpus
+    from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
-    corpus = build_corpus(_counts(synth, photo), "train", workers=workers)
-    typer.echo(f"{len(corpus.examples)} training plans ({len(corpus.skipped)} samples skipped)")
+    examples, skipped = graph_examples(synth, "train", seed=seed, workers=workers) if synth else ([], [])
+    if photo:
+        corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
+        examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
+    typer.echo(f"{len(examples)} training plans ({len(skipped)} samples skipped)")
     config = SFTConfig(
         output_dir=str(out),
         model_size=model_size,
@@ -59,7 +62,7 @@ def sft_command(
         resume_from=resume,
         seed=seed,
     )
-    summary = train_sft(corpus.examples, config)
+    summary = train_sft(examples, config)
     typer.echo(json.dumps(summary, indent=1))
 
 
@@ -81,6 +84,12 @@ def grpo_command(
     seed: int = typer.Option(0),
 ) -> None:
     """GRPO (trl) with harness metrics as the reward, plan-then-execute."""
+    from imageedit_r1.editor import checkpoint_problem
+
+    problem = checkpoint_problem(init)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(code=2)
     from imageedit_r1.rollouts import RolloutPool
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.corpus import build_corpus

@@ -61,7 +61,7 @@ def _observe_one(job: tuple[str, str, int, bool, bool]) -> tuple[PlanExample | N
 
 
 def _nth_sample(suite: Any, split: str, index: int) -> Any:
-    if hasattr(suite, "make_sample") and suite.name == "synth-edit":
+    if suite.name == "synth-edit":
         from harness.suites.synth_edit.suite import make_sample
 
         return make_sample(suite.seed, split, index, suite.size)

@@ -1,0 +1,35 @@
+from typer.testing import CliRunner
+
+from harness.cli.main import app
+
+
+def test_train_commands_are_registered():
+    result = CliRunner().invoke(app, ["train", "--help"])
+    assert result.exit_code == 0
+    for command in ("sft", "grpo", "eval", "pipeline"):
+        assert command in result.output
+
+
+def test_grpo_with_a_missing_checkpoint_fails_with_one_line(tmp_path):
+    missing = tmp_path / "nowhere"
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "grpo",
+            "--init",
+            str(missing),
+            "--out",
+            str(tmp_path / "out"),
+            "--synth",
+            "2",
+            "--photo",
+            "0",
+            "--workers",
+            "1",
+            "--steps",
+            "1",
+        ],
+    )
+    assert result.exit_code == 2
+    assert f"no checkpoint at {missing}" in result.output
