@@ -113,7 +113,12 @@ class QwenImageEditEditor(DiffusersEditor):
     def call_arguments(self, items: Sequence[PreparedItem]) -> dict[str, Any]:
         s = self.settings
         (item,) = items
+        sizing: dict[str, Any] = {}
+        if s.resolution_rule == "long-side":  # the output size; the condition image stays ~1 MP
+            width, height = item.image.size
+            sizing = {"height": height, "width": width}
         return {
+            **sizing,
             "prompt": item.request.instruction,
             "image": item.image,
             "negative_prompt": s.negative_prompt,

@@ -115,3 +115,16 @@ def test_missing_weights_give_one_line_with_the_fix(editor_cls, monkeypatch, tmp
     assert "does not exist" in editor_cls.unavailable_reason(str(tmp_path / "nowhere"))
     (result,) = editor_cls(steps=1).edit(_requests(1))
     assert result.status == "error" and editor_cls.defaults.model in result.error
+
+
+@pytest.mark.slow
+def test_qwen_image_edit_runs_a_tiny_qwen_vl_encoder_and_transformer() -> None:
+    pipe = tiny_models.qwen_image_edit_pipeline()
+    editor = QwenImageEditEditor(
+        pipeline=pipe, smoke=True, steps=1, resolution=32, resolution_rule="long-side", multiple=16
+    )
+    assert editor.capabilities.batch_size == 1
+    (result,) = editor.edit(_requests(1))
+    assert result.status == "ok", result.error
+    assert result.smoke and result.image.shape == SOURCE.shape
+    assert editor.fingerprint()["config"]["settings"]["true_cfg_scale"] == 4.0
