@@ -10,7 +10,7 @@ import csv
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from harness.protocols import ScoredItem
@@ -19,7 +19,7 @@ from harness.statistics import bootstrap_ci
 
 LEADERBOARD_COLUMNS = (
     "suite", "editor", "metric", "group", "n", "coverage", "mean", "strict_mean", "ci_low", "ci_high",
-    "higher_is_better", "reference",
+    "higher_is_better", "reference", "refused", "failed",
 )  # fmt: skip
 
 
@@ -37,6 +37,8 @@ class Cell:
     ci_high: float
     higher_is_better: bool
     reference: bool
+    refused: int = 0  # samples the editor (or judge) refused
+    failed: int = 0  # samples that did not end ok, refusals included
 
 
 OfficialLookup = Callable[[str], Callable[[Sequence[ScoredItem]], float] | None]
@@ -71,21 +73,9 @@ def aggregate(
             items = [ScoredItem(r.sample_id, r.category, r.level, r.value) for r in rows if r.status == "ok"]
             value = float(official_fn(items)) if items else math.nan
             base = cells[-len(groups)]  # the "all" cell of this key
+            nan = math.nan
             cells.append(
-                Cell(
-                    suite,
-                    editor,
-                    metric,
-                    "official",
-                    base.n,
-                    base.coverage,
-                    value,
-                    math.nan,
-                    math.nan,
-                    math.nan,
-                    base.higher_is_better,
-                    base.reference,
-                )  # fmt: skip
+                replace(base, group="official", mean=value, strict_mean=nan, ci_low=nan, ci_high=nan)
             )
     return cells, smoke
 
@@ -114,6 +104,8 @@ def _cell(suite: str, editor: str, metric: str, group: str, rows: list[RunRecord
         ci_high=high,
         higher_is_better=first.higher_is_better,
         reference=first.reference,
+        refused=sum(1 for r in rows if r.status == "refused"),
+        failed=len(rows) - len(ok),
     )
 
 
@@ -159,10 +151,14 @@ def write_markdown(
         metrics = sorted({c.metric for c in suite_cells})
         primary = primary_metrics.get(suite, metrics[0])
         lines += ["", f"## {suite}", "", f"Ranked by strict `{primary}`.", ""]
-        lines.append("| editor | cov | " + " | ".join(metrics) + " |")
-        lines.append("|---|---|" + "---|" * len(metrics))
+        lines.append("| editor | cov | refused | " + " | ".join(metrics) + " |")
+        lines.append("|---|---|---|" + "---|" * len(metrics))
         for ranked in rank_editors(suite_cells, suite, primary):
-            row = [ranked.editor + (" †" if ranked.reference else ""), f"{ranked.coverage:.3f}"]
+            row = [
+                ranked.editor + (" †" if ranked.reference else ""),
+                f"{ranked.coverage:.3f}",
+                str(ranked.refused),
+            ]
             for metric in metrics:
                 cell = _find(suite_cells, ranked.editor, metric, "all")
                 row.append(_describe(cell))

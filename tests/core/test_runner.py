@@ -226,3 +226,56 @@ def test_editors_with_final_failures_have_their_errors_cached(tmp_path):
     assert (second.counters.edits_reused, second.counters.edits_computed) == (6, 0)
     errors = [e for e in read_jsonl(tmp_path / "b" / "edits.jsonl", EditRecord) if e.status == "error"]
     assert len(errors) == 1 and "boom on item-2" in errors[0].error and errors[0].cached
+
+
+class RefusesOdd(BaseEditor):
+    name = "refuses-odd"
+
+    def __init__(self, **_):
+        pass
+
+    def edit_one(self, request: EditRequest) -> EditResult:
+        if int(request.sample_id.split("-")[1]) % 2:
+            return EditResult(status="refused", refusal_code="content_policy", error="refused by provider")
+        return EditResult(status="ok", image=request.source)
+
+
+registry.editors.register("refuses-odd", RefusesOdd)
+
+
+def test_leaderboard_counts_refusals_and_failures_per_editor(tmp_path):
+    suite = write_folder_suite(tmp_path / "data")
+    out = tmp_path / "run"
+    run_evaluation(RunConfig(suites=[f"folder:{suite}"], editors=["refuses-odd", "identity"], out=out,
+                             metrics=["psnr"]))  # fmt: skip
+    cells = _cells(out)
+    refusing = cells[("refuses-odd", "psnr", "all")]
+    assert (refusing["refused"], refusing["failed"], refusing["coverage"]) == ("3", "3", "0.500000")
+    assert cells[("identity", "psnr", "all")]["refused"] == "0"
+    markdown = (out / "leaderboard.md").read_text()
+    assert "| refuses-odd | 0.500 | 3 |" in markdown
+
+
+def test_from_dir_scores_outputs_made_elsewhere_and_suite_export_cli(tmp_path):
+    import shutil
+
+    from PIL import Image
+
+    exported = tmp_path / "exported"
+    result = CliRunner().invoke(app, ["suite", "export", "synth-edit", "--split", "test", "--n", "3",
+                                      "--out", str(exported)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    outputs = tmp_path / "outputs"
+    for path in (exported / "target").glob("*.png"):  # a perfect editor's outputs, named by sample id
+        sample_id = path.stem.replace("__", "/")
+        (outputs / sample_id).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, outputs / f"{sample_id}.png")
+    missing = sorted(outputs.rglob("*.png"))[0]
+    missing.unlink()
+    Image.new("RGB", (8, 8)).save(tmp_path / "unused.png")
+    out = tmp_path / "run"
+    run_evaluation(RunConfig(suites=["synth-edit"], editors=[f"from-dir:{outputs}"], limit=3, out=out,
+                             metrics=["synth_exact"]))  # fmt: skip
+    records = list(read_jsonl(out / "records.jsonl", RunRecord))
+    assert sorted(r.status for r in records) == ["ok", "ok", "skipped"]
+    assert all(r.value == 1.0 for r in records if r.status == "ok")
