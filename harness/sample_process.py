@@ -29,14 +29,15 @@ def _produce(name: str, options: dict[str, Any], split: str, limit: int | None, 
     parent = os.getppid()
     store = ImageStore(store_root)
 
-    def send(message: tuple[str, Any]) -> bool:
+    def send(message: tuple[str, Any]) -> None:
         while True:
             try:
                 items.put(message, timeout=_POLL_SECONDS)
-                return True
+                return
             except queue.Full:
-                if os.getppid() != parent:
-                    return False
+                if os.getppid() != parent:  # the run is gone: exit without flushing to a pipe nobody reads
+                    items.cancel_join_thread()
+                    os._exit(0)
 
     try:
         suite = registry.suites.create(name, **options)
@@ -47,8 +48,7 @@ def _produce(name: str, options: dict[str, Any], split: str, limit: int | None, 
                     store.put(sample.target)
                 if sample.mask is not None:
                     store.put(sample.mask.astype("uint8") * 255)
-            if not send(("sample", sample)):
-                return
+            send(("sample", sample))
         send(("end", None))
     except BaseException as exc:  # reported to the parent, which records it
         send(("error", f"{type(exc).__name__}: {exc}"))
