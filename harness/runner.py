@@ -218,7 +218,7 @@ class _Run:
         if generated:
             stream: Iterator[Sample | InvalidSample] = generated_in_process(
                 suite_name, self.plan.suite_options[suite_name], split, limit, self.images.root,
-                depth=2 * self.config.batch_size,
+                depth=2 * self.config.batch_size, suite=suite,
             )  # fmt: skip
         else:
             stream = prefetched(iter(suite.samples(split, limit=limit)), depth=2 * self.config.batch_size)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ _POLL_SECONDS = 0.5
 
 
 def _produce(name: str, options: dict[str, Any], split: str, limit: int | None, store_root: str,
-             items: Any) -> None:  # fmt: skip
+             items: Any, suite: Any = None) -> None:  # fmt: skip
     from harness import registry
     from harness.images import ImageStore
 
@@ -40,7 +42,8 @@ def _produce(name: str, options: dict[str, Any], split: str, limit: int | None, 
                     os._exit(0)
 
     try:
-        suite = registry.suites.create(name, **options)
+        if suite is None:
+            suite = registry.suites.create(name, **options)
         for sample in suite.samples(split, limit=limit):
             if isinstance(sample, Sample):
                 store.put(sample.source)
@@ -58,15 +61,34 @@ class SampleGenerationError(RuntimeError):
     """The suite raised in the generating process."""
 
 
+def _start_method() -> str:
+    """``fork`` starts at once and inherits the imported suite; it is used only on Linux and only
+    while torch is not loaded (its thread pools do not survive a fork). Otherwise ``spawn``."""
+    if sys.platform.startswith("linux") and "torch" not in sys.modules:
+        return "fork"
+    return "spawn"
+
+
 def generated_in_process(
-    name: str, options: dict[str, Any], split: str, limit: int | None, store_root: Path, depth: int
+    name: str,
+    options: dict[str, Any],
+    split: str,
+    limit: int | None,
+    store_root: Path,
+    depth: int,
+    suite: Any = None,
 ) -> Iterator[Sample | InvalidSample]:
-    context = multiprocessing.get_context("spawn")
+    method = _start_method()
+    context = multiprocessing.get_context(method)
     items = context.Queue(maxsize=max(1, depth))
+    inherited = suite if method == "fork" else None
     process = context.Process(
-        target=_produce, args=(name, options, split, limit, str(store_root), items), daemon=True
+        target=_produce, args=(name, options, split, limit, str(store_root), items, inherited), daemon=True
     )
-    process.start()
+    with warnings.catch_warnings():
+        # the only other thread at this point draws the progress bar; the child never touches it
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        process.start()
     try:
         while True:
             try:
