@@ -20,14 +20,14 @@ def learned_unavailable_reason(grounder: str = "owlv2", models: dict[str, str] |
 
     models = models or {}
     detector = Owlv2Ground if grounder == "owlv2" else GroundingDinoGround
-    checks = (
-        detector.unavailable_reason(models.get("grounder")),
-        SamSegment.unavailable_reason(models.get("segmenter")),
-        SDInpaintEditor.unavailable_reason(models.get("inpainter")),
-        InstructPix2PixEditor.unavailable_reason(models.get("instruct")),
-        weights_reason(models.get("planner") or TransformersPlanner.default_model, "planner"),
+    checks = (  # checked in order, stopping at the first missing piece
+        lambda: detector.unavailable_reason(models.get("grounder")),
+        lambda: SamSegment.unavailable_reason(models.get("segmenter")),
+        lambda: SDInpaintEditor.unavailable_reason(models.get("inpainter")),
+        lambda: InstructPix2PixEditor.unavailable_reason(models.get("instruct")),
+        lambda: weights_reason(models.get("planner") or TransformersPlanner.default_model, "planner"),
     )
-    return next((reason for reason in checks if reason), None)
+    return next((reason for reason in (check() for check in checks) if reason), None)
 
 
 def learned_toolbox(
