@@ -28,6 +28,7 @@ def test_random_weight_scores_are_smoke_and_kept_off_the_leaderboard(tmp_path, m
     with open(tmp_path / "smoke" / "leaderboard.csv") as handle:
         metrics = {row["metric"] for row in csv.DictReader(handle)}
     assert metrics == {"psnr"}
-    assert "2 records computed with random weights (smoke) are excluded" in (
-        tmp_path / "smoke" / "leaderboard.md"
-    ).read_text()
+    assert (
+        "2 records computed with random weights (smoke) are excluded"
+        in (tmp_path / "smoke" / "leaderboard.md").read_text()
+    )
