@@ -51,7 +51,7 @@ def tiny_vit_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def random_weights():
     """Offline, CPU, random weights allowed; every backbone rebuilt fresh for the test."""
     torch = pytest.importorskip("torch")
