@@ -77,6 +77,7 @@ class DiffusersEditor(BaseEditor):
     """Subclasses set ``pipeline_class``, ``defaults`` and ``call_arguments``."""
 
     pipeline_class: ClassVar[str] = ""
+    cuda_dtype: ClassVar[str] = "bfloat16"  # "auto" dtype on a GPU; SD-family checkpoints use float16
     defaults: ClassVar[DiffusionSettings]
     needs_mask: ClassVar[bool] = False
     max_batch: ClassVar[int] = 64
@@ -160,7 +161,7 @@ class DiffusersEditor(BaseEditor):
 
         if self.settings.dtype != "auto":
             return getattr(torch, self.settings.dtype)
-        return torch.bfloat16 if self.device() == "cuda" else torch.float32
+        return getattr(torch, self.cuda_dtype) if self.device() == "cuda" else torch.float32
 
     def device(self) -> str:
         if self.settings.device != "auto":

@@ -25,12 +25,7 @@ class InstructPix2PixEditor(DiffusersEditor):
         batch_size=1,
     )
 
-    def torch_dtype(self) -> Any:
-        import torch
-
-        if self.settings.dtype == "auto" and self.device() == "cuda":
-            return torch.float16
-        return super().torch_dtype()
+    cuda_dtype = "float16"
 
     def call_arguments(self, items: Sequence[PreparedItem]) -> dict[str, Any]:
         s = self.settings
@@ -143,12 +138,7 @@ class SDInpaintEditor(DiffusersEditor):
         batch_size=1,
     )
 
-    def torch_dtype(self) -> Any:
-        import torch
-
-        if self.settings.dtype == "auto" and self.device() == "cuda":
-            return torch.float16
-        return super().torch_dtype()
+    cuda_dtype = "float16"
 
     def call_arguments(self, items: Sequence[PreparedItem]) -> dict[str, Any]:
         s = self.settings
