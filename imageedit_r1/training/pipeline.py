@@ -27,6 +27,8 @@ class PipelineConfig:
     test_synth: int = 400
     test_photo: int = 300
     model_size: str = "small"
+    base_model: str | None = None  # fine-tune this (HF id, directory, .gguf, "smollm2") instead
+    lora_rank: int = 0  # > 0: train a LoRA adapter on the frozen base
     sft_steps: int = 8000
     sft_batch: int = 128
     sft_lr: float = 1.5e-3
@@ -210,6 +212,8 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         sft_config = SFTConfig(
             output_dir=str(out / "sft"),
             model_size=config.model_size,
+            base_model=config.base_model,
+            lora_rank=config.lora_rank,
             max_steps=config.sft_steps,
             batch_size=config.sft_batch,
             learning_rate=config.sft_lr,

@@ -24,7 +24,8 @@ from imageedit_r1.training.logs import MetricsLog, plot_curves
 class SFTConfig:
     output_dir: str
     model_size: str = "tiny"
-    base_model: str | None = None  # a HF id / directory to fine-tune instead of building one
+    base_model: str | None = None  # a HF id / directory / GGUF file / "smollm2" to fine-tune
+    lora_rank: int = 0  # > 0: train a LoRA adapter of this rank on the (frozen) base model
     vocab_size: int = 1024
     epochs: float = 3.0
     max_steps: int | None = None
@@ -84,7 +85,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     import torch
     from accelerate import Accelerator
 
-    from imageedit_r1.policy import Policy, build_model, build_tokenizer, load_policy
+    from imageedit_r1.policy import Policy, adapter_base, add_lora, build_model, build_tokenizer, load_policy
 
     if not examples:
         raise ValueError("no SFT examples")
@@ -94,11 +95,14 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     rng = random.Random(config.seed)
     start_step = 0
     if config.resume_from:
-        policy = load_policy(config.resume_from, device="cpu")
+        adapter = adapter_base(config.resume_from) is not None
+        policy = load_policy(config.resume_from, device="cpu", trainable=adapter)
         state_path = Path(config.resume_from) / "trainer_state.pt"
         state = torch.load(state_path, weights_only=False) if state_path.exists() else None
     elif config.base_model:
         policy, state = load_policy(config.base_model, device="cpu"), None
+        if config.lora_rank > 0:
+            policy = add_lora(policy, config.lora_rank, config.base_model)
     else:
         texts = [e.prompt + " " + e.completion for e in examples]
         tokenizer = build_tokenizer(texts, config.vocab_size)
@@ -109,7 +113,9 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     steps_per_epoch = max(math.ceil(len(examples) / config.batch_size), 1)
     total_steps = config.max_steps or max(int(config.epochs * steps_per_epoch), 1)
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        [p for p in model.parameters() if p.requires_grad],
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
     )
 
     def lr_at(step: int) -> float:
@@ -182,6 +188,9 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
         "seconds": time.perf_counter() - began,
         "checkpoint": str(final),
         "parameters": sum(p.numel() for p in accelerator.unwrap_model(model).parameters()),
+        "trainable_parameters": sum(
+            p.numel() for p in accelerator.unwrap_model(model).parameters() if p.requires_grad
+        ),
     }
 
 

@@ -7,3 +7,21 @@ from harness.suites.synth_edit.suite import make_sample
 def synth_samples():
     """Four real synth-edit train samples (L1..L4) on a small canvas."""
     return [make_sample(0, "train", index, size=96) for index in range(4)]
+
+
+@pytest.fixture(scope="session")
+def synth_examples(synth_samples):
+    """The four samples as policy training examples (prompt from the grounding agent, plan)."""
+    from imageedit_r1.agents import AgentSystem
+    from imageedit_r1.data import build_examples
+    from imageedit_r1.toolbox import default_toolbox
+
+    agents = AgentSystem(default_toolbox, verify=False)
+
+    def observe(sample):
+        env, prompt = agents.observe(sample.source, sample.instruction, 0)
+        return prompt, env.regions()
+
+    found, skipped = build_examples(synth_samples, observe, "synth-edit")
+    assert len(found) + len(skipped) == len(synth_samples) and found
+    return found

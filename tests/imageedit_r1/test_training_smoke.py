@@ -10,8 +10,6 @@ pytest.importorskip("trl")
 pytest.importorskip("datasets")
 
 from harness.types import EditRequest  # noqa: E402
-from imageedit_r1.agents import AgentSystem  # noqa: E402
-from imageedit_r1.data import build_examples  # noqa: E402
 from imageedit_r1.editor import ImageEditR1Editor  # noqa: E402
 from imageedit_r1.rollouts import RolloutPool  # noqa: E402
 from imageedit_r1.toolbox import default_toolbox  # noqa: E402
@@ -19,16 +17,8 @@ from imageedit_r1.training.grpo import GRPORunConfig, train_grpo  # noqa: E402
 from imageedit_r1.training.sft import SFTConfig, train_sft  # noqa: E402
 
 
-def test_sft_then_grpo_smoke(tmp_path, synth_samples):
-    agents = AgentSystem(default_toolbox, verify=False)
-
-    def observe(sample):
-        env, prompt = agents.observe(sample.source, sample.instruction, 0)
-        return prompt, env.regions()
-
-    examples, skipped = build_examples(synth_samples, observe, "synth-edit")
-    assert len(examples) + len(skipped) == len(synth_samples) and examples
-
+def test_sft_then_grpo_smoke(tmp_path, synth_samples, synth_examples):
+    examples = synth_examples
     sft = train_sft(
         examples,
         SFTConfig(

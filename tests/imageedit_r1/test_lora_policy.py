@@ -1,0 +1,135 @@
+"""LoRA adapters over a separately installed base: SFT writes only the adapter, GRPO continues it,
+the editor loads base + adapter, and a missing base makes the editor unavailable with the fix."""
+
+import json
+import math
+
+import pytest
+
+pytest.importorskip("peft")
+pytest.importorskip("trl")
+
+from harness.types import EditRequest  # noqa: E402
+from imageedit_r1 import policy as policy_module  # noqa: E402
+from imageedit_r1.editor import ImageEditR1Editor, checkpoint_problem  # noqa: E402
+from imageedit_r1.policy import (  # noqa: E402
+    Policy,
+    PolicyLoadError,
+    build_model,
+    build_tokenizer,
+    export_checkpoint,
+    load_policy,
+    packaged_base,
+)
+from imageedit_r1.rollouts import RolloutPool  # noqa: E402
+from imageedit_r1.toolbox import default_toolbox  # noqa: E402
+from imageedit_r1.training.grpo import GRPORunConfig, train_grpo  # noqa: E402
+from imageedit_r1.training.sft import SFTConfig, train_sft  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def examples(synth_examples):
+    return synth_examples
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory, examples):
+    """A small pretrained-style base: a Llama model and tokenizer saved as an ordinary directory."""
+    import torch
+
+    torch.manual_seed(0)
+    tokenizer = build_tokenizer([e.prompt + e.completion for e in examples], vocab_size=300)
+    path = tmp_path_factory.mktemp("base")
+    Policy(build_model(tokenizer, "micro"), tokenizer).save(path)
+    return path
+
+
+def test_sft_lora_writes_only_an_adapter_that_loads_onto_its_base(tmp_path, examples, base_dir):
+    import torch
+
+    summary = train_sft(
+        examples,
+        SFTConfig(
+            output_dir=str(tmp_path / "sft"),
+            base_model=str(base_dir),
+            lora_rank=4,
+            max_steps=2,
+            batch_size=4,
+            warmup_steps=1,
+            log_every=1,
+        ),
+    )
+    assert math.isfinite(summary["final_loss"])
+    assert 0 < summary["trainable_parameters"] < summary["parameters"]
+    final = tmp_path / "sft" / "final"
+    assert (final / "adapter_model.safetensors").exists() and not (final / "model.safetensors").exists()
+    config = json.loads((final / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str(base_dir) and config["r"] == 4
+
+    merged = load_policy(final, device="cpu")
+    base = load_policy(base_dir, device="cpu")
+    assert type(merged.model).__name__ == "LlamaForCausalLM"  # merged, not a PeftModel
+    ids = torch.tensor([[5, 6, 7, 8]])
+    # B starts at zero, so two steps moved it a little but the adapter must be applied
+    assert not torch.allclose(merged.model(ids).logits, base.model(ids).logits)
+
+    shipped = export_checkpoint(final, tmp_path / "export", {"stages": ["sft"]})
+    assert (shipped / "adapter_model.safetensors").exists() and not (shipped / "model.safetensors").exists()
+    assert json.loads((shipped / "imageedit_r1.json").read_text()) == {"stages": ["sft"]}
+    again = load_policy(shipped, device="cpu")
+    assert torch.allclose(again.model(ids).logits, merged.model(ids).logits, atol=2e-2)
+
+
+def test_grpo_continues_the_adapter_and_the_editor_runs_it(tmp_path, examples, base_dir, synth_samples):
+    train_sft(
+        examples,
+        SFTConfig(
+            output_dir=str(tmp_path / "sft"), base_model=str(base_dir), lora_rank=4, max_steps=1, batch_size=2
+        ),
+    )
+    pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
+    grpo = train_grpo(
+        examples,
+        pool,
+        GRPORunConfig(
+            output_dir=str(tmp_path / "grpo"),
+            init_checkpoint=str(tmp_path / "sft" / "final"),
+            max_steps=1,
+            prompts_per_step=2,
+            num_generations=2,
+            max_completion_length=12,
+            logging_steps=1,
+        ),
+    )
+    assert grpo["steps"] == 1 and math.isfinite(grpo["last_reward"])
+    final = tmp_path / "grpo" / "final"
+    assert (final / "adapter_model.safetensors").exists()
+    assert checkpoint_problem(str(final)) is None
+    editor = ImageEditR1Editor(arg=str(final), device="cpu", max_new_tokens=12)
+    assert len(editor.config()["weights"]) == 16  # the adapter's weights identify the editor
+    sample = synth_samples[0]
+    result = editor.edit([EditRequest(sample.id, sample.source, sample.instruction)])[0]
+    assert result.status in ("ok", "error") and result.trace[0].tool == "plan"
+
+
+def test_missing_packaged_base_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(
+        policy_module.PACKAGED_BASES,
+        "absent-base",
+        ("no_such_package_xyz", "m.gguf", "pip install absent-base"),
+    )
+    with pytest.raises(PolicyLoadError, match="pip install absent-base"):
+        packaged_base("absent-base")
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "absent-base"}))
+    (adapter / "adapter_model.safetensors").write_bytes(b"")
+    reason = ImageEditR1Editor.unavailable_reason(str(adapter))
+    assert reason and "pip install absent-base" in reason
+    result = ImageEditR1Editor(arg=str(adapter)).edit([EditRequest("x", None, "make it red")])[0]
+    assert result.status == "error" and "pip install absent-base" in result.error
+
+
+def test_gguf_source_that_does_not_exist_is_one_clear_error(tmp_path):
+    with pytest.raises(PolicyLoadError, match="no GGUF file"):
+        load_policy(tmp_path / "missing.gguf", device="cpu")
