@@ -11,7 +11,7 @@ import numpy as np
 from baselines.tools.calls import ToolResult
 from baselines.tools.classical import flat_scene as fs
 from baselines.tools.classical.instructions import plan_instruction
-from baselines.tools.classical.photo_instructions import plan_photo_instruction
+from baselines.tools.classical.photo_instructions import plan_photo_instruction, read_photo_instruction
 from baselines.tools.classical.referring import SIZE_WORDS, find_references, words_of
 from baselines.tools.classical.scene_tools import parse_background, parse_object, read_scene
 from baselines.tools.plans import SubEdit
@@ -32,18 +32,26 @@ def rule_plan(instruction: str, flat_scene: bool = True) -> list[SubEdit]:
 
 
 class RulePlanner:
-    """plan(instruction): the rule grammar of the synth-edit and photo-ops train phrasings; it looks
-    at the image only to tell a flat-colour scene from a photograph."""
+    """plan(instruction): the rule grammar of the synth-edit phrasings and the photo-editing lexicon
+    (``photo_instructions``); it looks at the image only to tell a flat-colour scene from a
+    photograph. A photograph's instruction with a step it cannot read is refused, with the step."""
 
     spec = spec("plan")
     smoke = False
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"impl": "rule-grammar", "version": "1"}
+        return {"impl": "rule-grammar", "version": "2"}
 
     def run(self, ws: Workspace, arguments: Mapping[str, Any]) -> ToolResult:
+        instruction = str(arguments["instruction"])
         flat = read_scene(ws).background_fits  # a photograph has no flat background model
-        plan = rule_plan(str(arguments["instruction"]), flat_scene=flat)
+        if not flat:  # a photo plan is carried out whole or not at all
+            reading = read_photo_instruction(instruction)
+            if reading.problems:
+                return ToolResult.failure(
+                    "the photo grammar cannot read the instruction: " + "; ".join(reading.problems)
+                )
+        plan = rule_plan(instruction, flat_scene=flat)
         if not plan:
             return ToolResult.failure("the rule grammar found no edit in the instruction")
         return ToolResult(ok=True, output={"subedits": [s.to_dict() for s in plan]})
