@@ -153,3 +153,71 @@ def test_pie_clip_scores_follow_clipscore_convention(random_weights, tiny_clip_a
     assert {r.status for r in ClipEdited(arch=tiny_clip_arch, recipe=PIE_SMALL).score(no_mask)} == {
         "not_applicable"
     }
+
+
+def test_batched_values_equal_per_sample_values(random_weights, tiny_clip_arch, tiny_vit_dir, batch_maker):
+    from harness.metrics.learned.clip import ClipEdited, ClipWhole
+
+    batch = batch_maker(5, with_mask=True, seed=4)
+    extra = [
+        ClipWhole(arch=tiny_clip_arch, recipe=PIE_SMALL),
+        ClipEdited(arch=tiny_clip_arch, recipe=PIE_SMALL),
+    ]
+    for metric in all_metrics(tiny_clip_arch, str(tiny_vit_dir)) + extra:
+        backbone = metric.backbone()
+        ready = [inp for inp in batch if metric.not_applicable(inp) is None]
+        assert len(ready) == 5, metric.name
+        together = metric.values_from(backbone, ready)
+        alone = [metric.value_from(backbone, inp) for inp in ready]
+        assert together == pytest.approx(alone, rel=1e-6, abs=1e-7), metric.name
+
+
+def test_clip_models_with_one_preprocessing_share_prepared_images_and_tokens(
+    random_weights, tiny_clip_arch, batch_maker, tmp_path
+):
+    import json
+
+    import open_clip
+
+    # the tiny CLIP's input size and tokenizer, a wider image tower
+    wide = {
+        "embed_dim": 32,
+        "vision_cfg": {"image_size": 64, "layers": 2, "width": 96, "patch_size": 16},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
+    }
+    (tmp_path / "ieval-tiny-clip-wide.json").write_text(json.dumps(wide))
+    open_clip.add_model_config(tmp_path / "ieval-tiny-clip-wide.json")
+    metrics = [ClipI(arch=tiny_clip_arch), ClipDir(arch=tiny_clip_arch), ClipI("arch=ieval-tiny-clip-wide")]
+    narrow, wide_bb = metrics[0].backbone(), metrics[2].backbone()
+    assert narrow is not wide_bb and metrics[0].image_prep() == metrics[2].image_prep()
+    prepared = {id(narrow): 0, id(wide_bb): 0}
+    tokenised: list[str] = []
+    for backbone in (narrow, wide_bb):
+        prepare, tokenizer = backbone._prepare, backbone.tokenizer
+
+        def counting_prepare(images, prep, backbone=backbone, prepare=prepare):
+            prepared[id(backbone)] += len(images)
+            return prepare(images, prep)
+
+        def counting_tokenizer(texts, tokenizer=tokenizer):
+            tokenised.extend(texts)
+            return tokenizer(texts)
+
+        backbone._prepare, backbone.tokenizer = counting_prepare, counting_tokenizer
+    texts = {
+        i: {"input": f"{tmp_path.name} before {i}", "output": f"{tmp_path.name} after {i}"} for i in range(4)
+    }
+    batch = [
+        ScoreInput(dataclasses.replace(inp.sample, captions=texts[i]), inp.edited)
+        for i, inp in enumerate(batch_maker(4, seed=5))
+    ]
+    together = score_metric_set(metrics, batch)
+    # edited, target and source of 4 samples: prepared once, by whichever backbone came first
+    assert prepared == {id(narrow): 12, id(wide_bb): 0}
+    assert sorted(tokenised) == sorted(text for pair in texts.values() for text in pair.values())
+    # tokens of the wide model come from the shared memo, and every value is the one scored alone
+    assert wide_bb.tokens([texts[0]["output"]]).equal(narrow.tokenizer([texts[0]["output"]]))
+    for metric in metrics:
+        metric.backbone().clear_memo()
+        alone = [r.value for r in metric.score(batch)]
+        assert alone == pytest.approx([r.value for r in together[metric.name]], abs=1e-6), metric.name

@@ -1,30 +1,42 @@
 """Shared backbones for learned metrics: one loaded model per (family, arch, weights, device, dtype).
 
 ``clip_i``, ``clip_t``, ``clip_dir`` and ``clip_out`` of one architecture share one ``OpenClipBackbone``;
-every backbone keeps a small memo of features keyed by (feature kind, preprocessing, image hash), so an
-image is preprocessed and sent through a backbone once per batch however many metrics read it.
+every backbone keeps a small memo of features keyed by (feature kind, preprocessing, input identity), so
+an image is preprocessed and sent through a backbone once per batch however many metrics read it.
 ``prefetch`` runs the forwards of a whole batch grouped by backbone, in chunks of the configured batch
-size, under fp16 autocast on CUDA.
+size, under fp16 autocast on CUDA: every group's forwards are queued before any result is copied back,
+and backbones that preprocess images the same way (CLIP ViT-B/32 and ViT-L/14) share the prepared input.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
-import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from harness.fingerprint import stable_hash
-from harness.images import image_hash
 from harness.metrics.learned import weights
+from harness.metrics.learned.identity import content_id, item_id, prep_key
 from harness.metrics.learned.recipes import ImagePrep
+from harness.metrics.learned.transfer import device_image, to_host, upload_images
+
+__all__ = [
+    "Backbone",
+    "BackboneSpec",
+    "FeatureRequest",
+    "clear_backbones",
+    "content_id",
+    "device_image",
+    "get_backbone",
+    "prefetch",
+    "prep_key",
+    "to_host",
+    "upload_images",
+]
 
 MEMO_ENTRIES = 4096
 
@@ -44,26 +56,6 @@ class FeatureRequest:
     kind: str  # "image", "text", "keys_selfsim"
     prep: ImagePrep | None
     item: Any  # an image (np.ndarray) or a text
-
-
-@functools.lru_cache(maxsize=256)
-def prep_key(prep: ImagePrep) -> str:
-    """Short identity of a (frozen, hashable) preprocessing; memo keys use it thousands of times a batch."""
-    return stable_hash(prep.fingerprint())[:16]
-
-
-_hash_memo: dict[int, tuple[weakref.ref[np.ndarray], str]] = {}
-
-
-def content_id(image: np.ndarray) -> str:
-    """``image_hash`` of an array, computed once per live array object (metrics ask repeatedly)."""
-    entry = _hash_memo.get(id(image))
-    if entry is not None and entry[0]() is image:
-        return entry[1]
-    digest = image_hash(image)
-    key = id(image)
-    _hash_memo[key] = (weakref.ref(image, lambda _ref, key=key: _hash_memo.pop(key, None)), digest)
-    return digest
 
 
 def resolve_device(config: weights.WeightsConfig) -> str:
@@ -110,14 +102,7 @@ class Backbone:
 
     # -- memoised features --------------------------------------------------------------------
     def memo_key(self, kind: str, prep: ImagePrep | None, item: Any) -> tuple[str, str, str]:
-        prep_id = prep_key(prep) if prep else ""
-        if isinstance(item, np.ndarray):
-            item_id = content_id(item)
-        elif isinstance(item, tuple) and all(isinstance(part, np.ndarray) for part in item):
-            item_id = "+".join(content_id(part) for part in item)
-        else:
-            item_id = stable_hash(item)
-        return (kind, prep_id, item_id)
+        return (kind, prep_key(prep) if prep else "", item_id(item))
 
     def clear_memo(self) -> None:
         with self._lock:
@@ -126,6 +111,21 @@ class Backbone:
     def features(self, kind: str, prep: ImagePrep | None, items: Sequence[Any], batch_size: int) -> list[Any]:
         """Features of ``items``; computes only those not in the memo, in chunks of ``batch_size``."""
         keys = [self.memo_key(kind, prep, item) for item in items]
+        launched = self.launch(kind, prep, keys, items, batch_size)
+        with self._lock:
+            self._store(launched)
+            found = []
+            for key in keys:
+                self._memo.move_to_end(key)
+                found.append(self._memo[key])
+            self._trim()
+        return found
+
+    def launch(
+        self, kind: str, prep: ImagePrep | None, keys: Sequence[Any], items: Sequence[Any], batch_size: int
+    ) -> list[tuple[list[Any], list[Any]]]:
+        """Queue the forwards of the items not in the memo; ``store`` their (chunk keys, outputs) later.
+        Forwards of one backbone never run concurrently (DINO's key capture hooks the shared model)."""
         with self._lock:
             missing: dict[tuple[str, str, str], Any] = {}
             for key, item in zip(keys, items, strict=True):
@@ -135,18 +135,24 @@ class Backbone:
             launched = []
             for start in range(0, len(todo), max(1, batch_size)):
                 chunk = todo[start : start + batch_size]
-                launched.append((chunk, self._forward(kind, prep, [item for _, item in chunk])))
-            # host copies only after every chunk is queued, so the GPU never waits for Python in between
-            for chunk, outputs in launched:
-                for (key, _), out in zip(chunk, to_host(outputs), strict=True):
-                    self._memo[key] = out
-            found = []
-            for key in keys:
-                self._memo.move_to_end(key)
-                found.append(self._memo[key])
-            while len(self._memo) > MEMO_ENTRIES:
-                self._memo.popitem(last=False)
-        return found
+                outputs = self._forward(kind, prep, [item for _, item in chunk])
+                launched.append(([key for key, _ in chunk], outputs))
+        return launched
+
+    def store(self, launched: list[tuple[list[Any], list[Any]]]) -> None:
+        """Copy launched outputs to the host (one copy per chunk) and into the memo."""
+        with self._lock:
+            self._store(launched)
+            self._trim()
+
+    def _store(self, launched: list[tuple[list[Any], list[Any]]]) -> None:
+        for keys, outputs in launched:
+            for key, out in zip(keys, to_host(outputs), strict=True):
+                self._memo[key] = out
+
+    def _trim(self) -> None:
+        while len(self._memo) > MEMO_ENTRIES:
+            self._memo.popitem(last=False)
 
     def _forward(self, kind: str, prep: ImagePrep | None, items: list[Any]) -> list[Any]:
         raise NotImplementedError
@@ -156,7 +162,19 @@ class Backbone:
 
     # -- preprocessing ------------------------------------------------------------------------
     def to_input(self, images: Sequence[np.ndarray], prep: ImagePrep) -> Any:
-        """uint8 HxWx3 images of one size -> normalised (N,3,H,W) tensor on the device (resized there)."""
+        """uint8 HxWx3 images of one size -> normalised (N,3,H,W) tensor on the device (resized there).
+
+        Inside ``prefetch``, a preprocessing that several backbones use is computed once per image list."""
+        shared = _prepared_cache(self.device, prep)
+        key = tuple(content_id(image) for image in images) if shared is not None else ()
+        if shared is not None and key in shared:
+            return shared[key]
+        x = self._prepare(images, prep)
+        if shared is not None:
+            shared[key] = x
+        return x
+
+    def _prepare(self, images: Sequence[np.ndarray], prep: ImagePrep) -> Any:
         import torch
 
         x = torch.stack([device_image(image, self.device) for image in images])
@@ -231,99 +249,45 @@ def clear_backbones() -> None:
         _cache.clear()
 
 
-DEVICE_IMAGE_BYTES = 1 << 30
-_device_images: OrderedDict[tuple[str, str], Any] = OrderedDict()
-_device_bytes = 0
-_device_lock = threading.Lock()
-
-
-def device_image(image: np.ndarray, device: str) -> Any:
-    """The uint8 HxWx3 image as a tensor on ``device``, uploaded once while it stays in a 1 GiB LRU,
-    so backbones with different preprocessing share one host-to-device copy per image."""
-    import torch
-
-    if device == "cpu":
-        return torch.from_numpy(np.ascontiguousarray(image))
-    key = (content_id(image), device)
-    with _device_lock:
-        found = _device_images.get(key)
-        if found is not None:
-            _device_images.move_to_end(key)
-            return found
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).to(device, non_blocking=True)
-    _remember_device_image(key, tensor)
-    return tensor
-
-
-def to_host(outputs: list[Any]) -> list[Any]:
-    """Device tensors -> CPU tensors with one copy per output list (per-sample arithmetic then runs on
-    small CPU tensors, without a device sync per sample)."""
-    import torch
-
-    if not outputs or not all(isinstance(o, torch.Tensor) for o in outputs):
-        return outputs
-    if all(o.device.type == "cpu" for o in outputs):
-        return outputs
-    if len({tuple(o.shape) for o in outputs}) == 1:
-        return list(torch.stack(outputs).cpu())
-    return [o.cpu() for o in outputs]
-
-
-def upload_images(images: Sequence[np.ndarray], device: str) -> None:
-    """Put every image not yet on ``device`` there through one pinned staging buffer per size
-    (the copies into it run on threads), instead of one pageable copy per image."""
-    import torch
-
-    if device == "cpu" or not torch.cuda.is_available():
-        return
-    todo: dict[str, np.ndarray] = {}
-    for image in images:
-        key = content_id(image)
-        if (key, device) not in _device_images and key not in todo:
-            todo[key] = image
-    by_shape: dict[tuple[int, ...], list[tuple[str, np.ndarray]]] = {}
-    for key, image in todo.items():
-        by_shape.setdefault(image.shape, []).append((key, image))
-    for shape, entries in by_shape.items():
-        staging = torch.empty((len(entries), *shape), dtype=torch.uint8).pin_memory()
-        view = staging.numpy()
-
-        def fill(index: int, view: np.ndarray = view, entries: list = entries) -> None:
-            view[index] = entries[index][1]
-
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(fill, range(len(entries))))
-        on_device = staging.to(device, non_blocking=True)
-        for row, (key, _image) in enumerate(entries):
-            _remember_device_image((key, device), on_device[row])
-
-
-def _remember_device_image(key: tuple[str, str], tensor: Any) -> None:
-    global _device_bytes
-    with _device_lock:
-        _device_images[key] = tensor
-        _device_bytes += tensor.numel()
-        while _device_bytes > DEVICE_IMAGE_BYTES and len(_device_images) > 1:
-            _, old = _device_images.popitem(last=False)
-            _device_bytes -= old.numel()
-
-
 def _hash_all(requests: Sequence[tuple[Backbone, FeatureRequest]]) -> list[np.ndarray]:
-    """Hash the batch's images on a thread pool (hashlib releases the GIL on large buffers)."""
+    """The batch's distinct image arrays, each given its content id once."""
     arrays: dict[int, np.ndarray] = {}
     for _backbone, req in requests:
         parts = req.item if isinstance(req.item, tuple) else (req.item,)
         for part in parts:
-            if isinstance(part, np.ndarray):
+            if isinstance(part, np.ndarray) and id(part) not in arrays:
                 arrays[id(part)] = part
-    if len(arrays) > 8:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(content_id, arrays.values()))
+                content_id(part)
     return list(arrays.values())
 
 
+_scope = threading.local()
+
+
+def _prepared_cache(device: str, prep: ImagePrep) -> dict[tuple[str, ...], Any] | None:
+    """This thread's cache of prepared inputs for ``prep`` on ``device``, if a prefetch shares it."""
+    shared = getattr(_scope, "shared", None)
+    return None if shared is None else shared.get((device, prep_key(prep)))
+
+
+@contextlib.contextmanager
+def _sharing_preps(groups: Sequence[tuple[Backbone, FeatureRequest, list[Any]]]) -> Iterator[None]:
+    """Share prepared inputs between the backbones of one device that use the same preprocessing."""
+    users: dict[tuple[str, str], set[int]] = {}
+    for backbone, req, _items in groups:
+        if req.prep is not None:
+            users.setdefault((backbone.device, prep_key(req.prep)), set()).add(id(backbone))
+    outer = getattr(_scope, "shared", None)
+    _scope.shared = {key: {} for key, ids in users.items() if len(ids) > 1}
+    try:
+        yield
+    finally:
+        _scope.shared = outer
+
+
 def prefetch(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: int) -> None:
-    """Compute all requested features grouped by (backbone, kind, prep): one forward per chunk."""
+    """Compute all requested features grouped by (backbone, kind, prep): one forward per chunk, every
+    forward queued before the first copy back to the host."""
     arrays = _hash_all(requests)
     devices = {backbone.device for backbone, req in requests if req.prep is not None}
     for device in devices:
@@ -335,5 +299,12 @@ def prefetch(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: in
         if key not in groups:
             groups[key] = (backbone, req, [])
         groups[key][2].append(req.item)
-    for backbone, req, items in groups.values():
-        backbone.features(req.kind, req.prep, items, batch_size)
+    launched = []
+    try:
+        with _sharing_preps(list(groups.values())):
+            for backbone, req, items in groups.values():
+                keys = [backbone.memo_key(req.kind, req.prep, item) for item in items]
+                launched.append((backbone, backbone.launch(req.kind, req.prep, keys, items, batch_size)))
+    finally:
+        for backbone, chunks in launched:
+            backbone.store(chunks)

@@ -122,6 +122,10 @@ class LearnedMetric(BaseMetric):
     def value_from(self, backbone: Backbone, inp: ScoreInput) -> float:
         raise NotImplementedError
 
+    def values_from(self, backbone: Backbone, inputs: Sequence[ScoreInput]) -> list[float]:
+        """``value_from`` of every input; subclasses compute it as one tensor operation where they can."""
+        return [float(self.value_from(backbone, inp)) for inp in inputs]
+
     def not_applicable(self, inp: ScoreInput) -> str | None:
         """Beyond ``requires``: e.g. a missing caption. None when the sample can be scored."""
         return self.applicable(inp.sample)
@@ -134,33 +138,35 @@ class LearnedMetric(BaseMetric):
                 requests += [(backbone, req) for req in self.sample_requests(inp)]
         return requests
 
-    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreRecord]:
+    def score(self, batch: Sequence[ScoreInput], *, prefetched: bool = False) -> list[ScoreRecord]:
+        """One record per input. ``prefetched``: the batch's features were already computed together
+        (``score_metric_set``), so only the values remain."""
         try:
             backbone = self.backbone()
         except Exception as exc:
             line = str(exc) if isinstance(exc, weights.MissingWeightsError) else _describe(exc)
             return [ScoreRecord(self.name, inp.sample.id, None, status="error", error=line) for inp in batch]
-        try:
-            prefetch(self.feature_requests(batch), weights.current().batch_size)
-        except Exception:
-            pass  # a bad item sank the batched forward: the per-sample pass below isolates it
+        if not prefetched:
+            try:
+                prefetch(self.feature_requests(batch), weights.current().batch_size)
+            except Exception:
+                pass  # a bad item sank the batched forward: the per-sample pass below isolates it
+        reasons = [self.not_applicable(inp) for inp in batch]
+        ready = [inp for inp, reason in zip(batch, reasons, strict=True) if not reason]
+        values = self._batch_values(backbone, ready)
+        described = backbone.source.describe()
         records = []
-        for inp in batch:
-            reason = self.not_applicable(inp)
+        for inp, reason in zip(batch, reasons, strict=True):
             if reason:
                 records.append(
                     ScoreRecord(self.name, inp.sample.id, None, status="not_applicable", error=reason)
                 )
                 continue
             try:
-                value = float(self.value_from(backbone, inp))
+                value = values[id(inp)] if values is not None else float(self.value_from(backbone, inp))
                 records.append(
                     ScoreRecord(
-                        self.name,
-                        inp.sample.id,
-                        value,
-                        smoke=backbone.smoke,
-                        meta={"weights": backbone.source.describe()},
+                        self.name, inp.sample.id, value, smoke=backbone.smoke, meta={"weights": described}
                     )
                 )
             except Exception as exc:
@@ -168,6 +174,23 @@ class LearnedMetric(BaseMetric):
                     ScoreRecord(self.name, inp.sample.id, None, status="error", error=_describe(exc))
                 )
         return records
+
+    def _batch_values(self, backbone: Backbone, inputs: list[ScoreInput]) -> dict[int, float] | None:
+        """Values of all ``inputs`` at once, or None when one fails (then each is computed on its own)."""
+        if not inputs:
+            return {}
+        try:
+            values = self.values_from(backbone, inputs)
+        except Exception:
+            return None
+        return {id(inp): float(value) for inp, value in zip(inputs, values, strict=True)}
+
+
+def row_dots(a: Sequence[Any], b: Sequence[Any]) -> list[float]:
+    """Dot products of matching feature vectors (cosines of unit features) as one tensor operation."""
+    import torch
+
+    return (torch.stack(list(a)) * torch.stack(list(b))).sum(-1).tolist()
 
 
 def score_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> dict[str, list[ScoreRecord]]:
@@ -181,6 +204,12 @@ def score_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> dic
                 continue  # its own score() records the failure
     try:
         prefetch(requests, weights.current().batch_size)
+        prefetched = True
     except Exception:
-        pass  # each metric retries its own features and records per-sample errors
-    return {metric.name: metric.score(batch) for metric in metrics}
+        prefetched = False  # each metric retries its own features and records per-sample errors
+    return {
+        metric.name: metric.score(batch, prefetched=prefetched)
+        if isinstance(metric, LearnedMetric)
+        else metric.score(batch)
+        for metric in metrics
+    }

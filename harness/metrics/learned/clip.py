@@ -12,11 +12,15 @@ metrics, and any open_clip architecture/tag can be named: ``clip_i:arch=ViT-L-14
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
+from harness.fingerprint import canonical_json
 from harness.metrics.learned import weights
 from harness.metrics.learned.backbones import Backbone, FeatureRequest
-from harness.metrics.learned.base import LearnedMetric
+from harness.metrics.learned.base import LearnedMetric, row_dots
 from harness.metrics.learned.recipes import CLIP_224, ImagePrep
 from harness.types import ScoreInput
 
@@ -35,8 +39,27 @@ class OpenClipBackbone(Backbone):
         model = open_clip.create_model(self.spec.arch, pretrained=pretrained, device=self.device)
         self.model = model.eval()
         self.tokenizer = open_clip.get_tokenizer(self.spec.arch)
+        self.tokenizer_id = _tokenizer_identity(self.spec.arch, self.tokenizer)
         size = getattr(model.visual, "image_size", 224)
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
+
+    def tokens(self, texts: Sequence[str]) -> Any:
+        """Token rows of ``texts`` (N, context length), memoised per text across backbones whose
+        tokenizers are interchangeable (open_clip pads every text to the context length on its own)."""
+        import torch
+
+        with _token_lock:
+            missing = [t for t in dict.fromkeys(texts) if (self.tokenizer_id, t) not in _token_rows]
+            rows = self.tokenizer(missing) if missing else []
+            for text, row in zip(missing, rows, strict=True):
+                _token_rows[(self.tokenizer_id, text)] = row
+            found = []
+            for text in texts:
+                _token_rows.move_to_end((self.tokenizer_id, text))
+                found.append(_token_rows[(self.tokenizer_id, text)])
+            while len(_token_rows) > TOKEN_ROWS:
+                _token_rows.popitem(last=False)
+        return torch.stack(found)
 
     def _forward(self, kind: str, prep: ImagePrep | None, items: list[Any]) -> list[Any]:
         import torch
@@ -48,11 +71,27 @@ class OpenClipBackbone(Backbone):
             if kind == "image" and prep is not None:
                 return self.run_images(items, prep, encode_image)
             if kind == "text":
-                tokens = self.tokenizer(list(items)).to(self.device)
-                return list(
-                    torch.nn.functional.normalize(self.model.encode_text(tokens).float(), dim=-1).cpu()
-                )
+                tokens = self.tokens(items).to(self.device, non_blocking=True)
+                return list(torch.nn.functional.normalize(self.model.encode_text(tokens).float(), dim=-1))
         raise ValueError(f"open_clip backbone has no feature {kind!r}")
+
+
+TOKEN_ROWS = 8192
+_token_rows: OrderedDict[tuple[Hashable, str], Any] = OrderedDict()
+_token_lock = threading.Lock()
+
+
+def _tokenizer_identity(arch: str, tokenizer: Any) -> Hashable:
+    """Equal for tokenizers that give the same tokens: open_clip's default BPE tokenizer built from the
+    same context length and tokenizer options; any other tokenizer is its own (a fresh key)."""
+    from open_clip import get_model_config
+    from open_clip.tokenizer import SimpleTokenizer
+
+    text_cfg = (get_model_config(arch) or {}).get("text_cfg") or {}
+    if type(tokenizer) is SimpleTokenizer and not text_cfg.get("hf_tokenizer_name"):
+        options = canonical_json(text_cfg.get("tokenizer_kwargs") or {})
+        return ("open_clip.SimpleTokenizer", tokenizer.context_length, options)
+    return ("own", object())
 
 
 class ClipMetric(LearnedMetric):
@@ -109,6 +148,12 @@ class ClipI(ClipMetric):
         edited, ref = self.image_features(backbone, inp.edited, self.reference(inp))
         return float((edited * ref).sum())
 
+    def values_from(self, backbone: Backbone, inputs: Sequence[ScoreInput]) -> list[float]:
+        n = len(inputs)
+        images = [inp.edited for inp in inputs] + [self.reference(inp) for inp in inputs]
+        features = self.image_features(backbone, *images)
+        return row_dots(features[:n], features[n:])
+
 
 class ClipT(ClipMetric):
     """Image-text cosine with the recipe's output caption (MagicBrush CLIP-T uses local captions)."""
@@ -132,6 +177,11 @@ class ClipT(ClipMetric):
         (image,) = self.image_features(backbone, inp.edited)
         (text,) = self.text_features(backbone, caption)
         return float((image * text).sum())
+
+    def values_from(self, backbone: Backbone, inputs: Sequence[ScoreInput]) -> list[float]:
+        captions = [self.recipe.output_caption(inp.sample.captions) or "" for inp in inputs]
+        images = self.image_features(backbone, *[inp.edited for inp in inputs])
+        return row_dots(images, self.text_features(backbone, *captions))
 
 
 class ClipOut(ClipT):
@@ -175,6 +225,18 @@ class ClipDir(ClipMetric):
         # an unchanged image (or caption) has no direction: torch's eps makes the cosine 0
         return float(torch.nn.functional.cosine_similarity(edited - source, t_after - t_before, dim=0))
 
+    def values_from(self, backbone: Backbone, inputs: Sequence[ScoreInput]) -> list[float]:
+        import torch
+
+        n = len(inputs)
+        captions = [self.captions(inp) for inp in inputs]
+        texts = [before or "" for before, _ in captions] + [after or "" for _, after in captions]
+        images = [inp.edited for inp in inputs] + [inp.sample.source for inp in inputs]
+        image = torch.stack(self.image_features(backbone, *images))
+        text = torch.stack(self.text_features(backbone, *texts))
+        cosines = torch.nn.functional.cosine_similarity(image[:n] - image[n:], text[n:] - text[:n], dim=1)
+        return cosines.tolist()
+
 
 class ClipWhole(ClipT):
     """PIE-Bench CLIP similarity of the whole edited image with the target prompt: torchmetrics' CLIPScore
@@ -197,6 +259,13 @@ class ClipWhole(ClipT):
         (image,) = self.image_features(backbone, self.image_of(inp))
         (text,) = self.text_features(backbone, caption)
         return 100.0 * max(float((image * text).sum()), 0.0)
+
+    def values_from(self, backbone: Backbone, inputs: Sequence[ScoreInput]) -> list[float]:
+        captions = [self.recipe.output_caption(inp.sample.captions) or "" for inp in inputs]
+        images = self.image_features(backbone, *[self.image_of(inp) for inp in inputs])
+        return [
+            100.0 * max(cosine, 0.0) for cosine in row_dots(images, self.text_features(backbone, *captions))
+        ]
 
 
 class ClipEdited(ClipWhole):

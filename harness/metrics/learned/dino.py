@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from harness.images import resize_to
 from harness.metrics.learned import weights
 from harness.metrics.learned.backbones import Backbone, FeatureRequest
-from harness.metrics.learned.base import LearnedMetric
+from harness.metrics.learned.base import LearnedMetric, row_dots
 from harness.metrics.learned.recipes import DINO_MAGICBRUSH, DINO_STRUCTURE, ImagePrep, pie_square
 from harness.types import ScoreInput
 
@@ -154,6 +155,12 @@ class Dino(DinoMetricBase):
             "cls", DINO_MAGICBRUSH, [inp.edited, self.reference(inp)], weights.current().batch_size
         )
         return float((edited * ref).sum())
+
+    def values_from(self, backbone: Backbone, inputs: Sequence[ScoreInput]) -> list[float]:
+        n = len(inputs)
+        images = [inp.edited for inp in inputs] + [self.reference(inp) for inp in inputs]
+        features = backbone.features("cls", DINO_MAGICBRUSH, images, weights.current().batch_size)
+        return row_dots(features[:n], features[n:])
 
 
 class StructureDistance(DinoMetricBase):

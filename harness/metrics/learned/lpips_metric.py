@@ -8,6 +8,7 @@ its reference first (the harness's size rule). Lower is better.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ class LpipsBackbone(Backbone):
             for indices in by_shape.values():
                 first = self.to_input([items[i][0] for i in indices], prep)
                 second = self.to_input([items[i][1] for i in indices], prep)
-                distances = self.model(first, second).float().flatten().cpu()
+                distances = self.model(first, second).float().flatten()
                 for row, index in enumerate(indices):
                     outputs[index] = distances[row]
         return outputs
@@ -103,6 +104,12 @@ class LpipsBase(LearnedMetric):
             "distance", LPIPS_FULL, [self.pair(inp)], weights.current().batch_size
         )
         return float(distance)
+
+    def values_from(self, backbone: Backbone, inputs: Sequence[ScoreInput]) -> list[float]:
+        pairs = [self.pair(inp) for inp in inputs]
+        return [
+            float(d) for d in backbone.features("distance", LPIPS_FULL, pairs, weights.current().batch_size)
+        ]
 
 
 class Lpips(LpipsBase):
