@@ -8,7 +8,17 @@ Three numbers on 512x512 inputs:
 3. pure forward: the slowest backbone (ViT-L/14 image tower) alone on ready GPU tensors, fp16, and the
    "ideal" set throughput given every backbone's pure-forward rate and the forwards one sample needs.
 
-Usage: python bench/metrics_throughput.py [--samples 512] [--batch-size 64] [--naive-samples 16] [--json OUT]
+It also prints seconds per batch by stage (a separate, synchronised pass): image identities, upload,
+each backbone's forward (preprocessing and tokenisation included), host copies, and the rest (Python,
+metric arithmetic). In the batched set every group's forwards are queued before the first host copy,
+so host work overlaps the GPU there; the stage pass serialises them and its total is an upper bound.
+
+``--tiny`` swaps the CLIP and DINO architectures for tiny random ones (same metric names, code paths and
+image sizes; LPIPS stays AlexNet): the forwards then cost little and the host-side stages can be
+measured on a CPU.
+
+Usage: python bench/metrics_throughput.py [--samples 512] [--batch-size 64] [--naive-samples 16] [--size 512]
+       [--tiny] [--json OUT]
 """
 
 from __future__ import annotations
@@ -40,12 +50,57 @@ def build_samples(n: int, size: int, seed: int = 0) -> list[Any]:
     return batch
 
 
-def metric_set() -> list[Any]:
+def metric_set(tiny: bool = False) -> list[Any]:
     from harness.metrics.learned.clip import ClipDir, ClipDirViTL14, ClipI, ClipIViTL14, ClipOut, ClipT
     from harness.metrics.learned.dino import Dino
     from harness.metrics.learned.lpips_metric import Lpips
 
-    return [ClipI(), ClipT(), ClipOut(), ClipDir(), ClipIViTL14(), ClipDirViTL14(), Dino(), Lpips()]
+    if not tiny:
+        return [ClipI(), ClipT(), ClipOut(), ClipDir(), ClipIViTL14(), ClipDirViTL14(), Dino(), Lpips()]
+    small, large, vit = tiny_architectures()
+    return [
+        ClipI(arch=small),
+        ClipT(arch=small),
+        ClipOut(arch=small),
+        ClipDir(arch=small),
+        ClipIViTL14(arch=large),
+        ClipDirViTL14(arch=large),
+        Dino(arch=vit),
+        Lpips(),
+    ]
+
+
+def tiny_architectures() -> tuple[str, str, str]:
+    """Two tiny open_clip configs (224 inputs, like ViT-B/32 and ViT-L/14) and a tiny ViT config dir."""
+    import tempfile
+    from pathlib import Path
+
+    import open_clip
+    from transformers import ViTConfig
+
+    folder = Path(tempfile.mkdtemp(prefix="ieval-tiny-"))
+    names = []
+    for name, width in (("ieval-tiny-clip-small", 64), ("ieval-tiny-clip-large", 96)):
+        config = {
+            "embed_dim": 32,
+            "vision_cfg": {"image_size": 224, "layers": 1, "width": width, "patch_size": 32},
+            "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+        }
+        (folder / f"{name}.json").write_text(json.dumps(config))
+        open_clip.add_model_config(folder / f"{name}.json")
+        names.append(name)
+    vit = folder / "vit"
+    ViTConfig(
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        patch_size=16,
+        image_size=224,
+        qkv_bias=True,
+        layer_norm_eps=1e-6,
+    ).save_pretrained(vit)
+    return names[0], names[1], str(vit)
 
 
 def sync() -> None:
@@ -236,12 +291,18 @@ FORWARDS_PER_SAMPLE = {
 }
 
 
+def significant(value: float, digits: int = 4) -> float:
+    """``value`` rounded to ``digits`` significant digits (CPU rates can be far below 1 per second)."""
+    return float(f"{value:.{digits}g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--naive-samples", type=int, default=16)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--tiny", action="store_true", help="tiny CLIP/DINO architectures (host overhead)")
     parser.add_argument("--json", default="")
     args = parser.parse_args()
 
@@ -254,7 +315,7 @@ def main() -> None:
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
-    metrics = metric_set()
+    metrics = metric_set(args.tiny)
     t0 = time.perf_counter()
     for metric in metrics:
         metric.backbone()
@@ -272,13 +333,14 @@ def main() -> None:
         "batch_size": args.batch_size,
         "image_size": args.size,
         "metrics": [m.name for m in metrics],
+        "architectures": "tiny CLIP/DINO, AlexNet LPIPS" if args.tiny else "real sizes",
         "load_s": round(load_s, 2),
-        "batched_samples_per_s": round(batched, 1),
-        "naive_samples_per_s": round(naive, 2),
+        "batched_samples_per_s": significant(batched),
+        "naive_samples_per_s": significant(naive),
         "speedup_vs_naive": round(batched / naive, 1),
         "seconds_per_batch_by_stage": stages,
     }
-    if device == "cuda":
+    if device == "cuda" and not args.tiny:
         rates = pure_forward_rates(metrics, args.batch_size, args.size, device)
         ideal = 1.0 / sum(FORWARDS_PER_SAMPLE[k] / rates[k] for k in FORWARDS_PER_SAMPLE)
         slowest = rates["vit_l14_image"]
