@@ -110,16 +110,22 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
-def time_batched(metrics: list[Any], batch: list[Any], batch_size: int) -> float:
+def time_batched(
+    metrics: list[Any], batch: list[Any], batch_size: int, laps: list[float] | None = None
+) -> float:
+    """Samples per second; ``laps`` collects each batch's seconds (a batch ends with its host copies)."""
     from harness.metrics.learned.base import score_metric_set
 
     sync()
-    start = time.perf_counter()
+    start = lap = time.perf_counter()
     for i in range(0, len(batch), batch_size):
         results = score_metric_set(metrics, batch[i : i + batch_size])
         bad = [r for records in results.values() for r in records if r.status != "ok"]
         if bad:
             raise RuntimeError(f"{bad[0].metric}: {bad[0].error}")
+        if laps is not None:
+            laps.append(time.perf_counter() - lap)
+            lap = time.perf_counter()
     sync()
     return len(batch) / (time.perf_counter() - start)
 
@@ -323,7 +329,8 @@ def main() -> None:
     warm = build_samples(args.batch_size, args.size, seed=1)
     time_batched(metrics, warm, args.batch_size)
     batch = build_samples(args.samples, args.size)
-    batched = time_batched(metrics, batch, args.batch_size)
+    laps: list[float] = []
+    batched = time_batched(metrics, batch, args.batch_size, laps)
     naive = time_naive(metrics, batch[: args.naive_samples], device)
     stages = breakdown(metrics, build_samples(args.batch_size * 2, args.size, seed=2), args.batch_size)
     result: dict[str, Any] = {
@@ -338,6 +345,11 @@ def main() -> None:
         "batched_samples_per_s": significant(batched),
         "naive_samples_per_s": significant(naive),
         "speedup_vs_naive": round(batched / naive, 1),
+        "batched_seconds_per_batch": {
+            "first": significant(laps[0]),
+            "median": significant(float(np.median(laps))),
+            "max": significant(max(laps)),
+        },
         "seconds_per_batch_by_stage": stages,
     }
     if device == "cuda" and not args.tiny:
