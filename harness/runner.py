@@ -4,6 +4,10 @@ Every image is stored once in the run's content-addressed store; every (sample, 
 is appended to ``records.jsonl`` as soon as it is known. Re-running the same command on the same
 ``--out`` skips what is already recorded (after a crash or ``kill -9`` too) and reuses cached
 edits and scores from the embedded cache, so no finished work is redone.
+
+Edits and scores go through an executor (``harness.backends``); with one that runs calls in the
+background (Ray), the next batch's edits are in flight while the runner stores and scores the
+previous batch.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness import aggregate as agg
 from harness import manifest as mf
-from harness.backends import make_executor
+from harness.backends import Pending, make_executor
 from harness.cache import Cache, edit_key, score_key
 from harness.fingerprint import stable_hash
 from harness.images import ImageStore, image_hash
@@ -45,6 +49,39 @@ from harness.sample_process import generated_in_process
 from harness.types import EditRequest, EditResult, InvalidSample, Sample, ScoreInput, ScoreRecord
 
 SAMPLE_BATCH = 32
+
+
+@dataclass
+class _MetricWork:
+    """One metric's scores of one editor's edits in a batch: reused ones and a submitted call."""
+
+    name: str
+    todo: list[Sample]  # samples without a record for this (editor, metric)
+    outcome: dict[str, tuple[ScoreRecord, bool]]  # sample id -> (score, reused from the cache)
+    computing: list[tuple[Sample, str]]  # (sample, score cache key), in the order of ``call``
+    call: Pending[ScoreRecord] | None
+
+
+@dataclass
+class _EditorWork:
+    """One editor's part of a batch: known edits, submitted edit calls, then its metrics."""
+
+    name: str
+    samples: list[Sample]  # samples with at least one missing record for this editor
+    edits: dict[str, tuple[EditRecord, Any]]  # sample id -> (edit record, edited image or None)
+    calls: list[tuple[list[tuple[Sample, EditRequest, str]], Pending[EditResult]]]
+    metrics: list[_MetricWork] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """A batch of samples on its way through submit edits -> submit scores -> write records."""
+
+    suite_name: str
+    split: str
+    version: str
+    size: int
+    editors: list[_EditorWork] = field(default_factory=list)
 
 
 class RunError(RuntimeError):
@@ -83,6 +120,8 @@ class RunCounters:
     records_written: int = 0
     records_skipped: int = 0
     invalid_samples: int = 0
+    # time the runner waited for edit / score results: the editors' and metrics' own time on the
+    # local backend; on Ray, only what the pipeline did not hide
     editor_seconds: float = 0.0
     metric_seconds: float = 0.0
     cost_usd: float = 0.0
@@ -196,11 +235,40 @@ class _Run:
                 task = progress.add_task(
                     f"{suite_name} [{split}]", total=self.plan.sample_counts.get(suite_name)
                 )
-                for batch in batched(
-                    self._samples(suite_name, suite, split), self.config.batch_size, ramp=True
-                ):
-                    self._run_batch(suite_name, split, batch)
-                    progress.advance(task, len(batch))
+                batches = batched(self._samples(suite_name, suite, split), self.config.batch_size, ramp=True)
+                for recorded in self._pipeline(suite_name, split, batches):
+                    progress.advance(task, recorded)
+
+    def _pipeline(
+        self, suite_name: str, split: str, batches: Iterator[list[Sample | InvalidSample]]
+    ) -> Iterator[int]:
+        """Take each batch through three steps: submit its edits; store its edits and submit its
+        scores; write its records. Yields each batch's size once its records are written.
+
+        With an executor whose calls run while the runner works (``overlaps``: Ray), the steps of
+        three batches interleave: batch i+1's edits are submitted before batch i's edits are stored
+        and its scores submitted, and batch i-1's records are written after that, so the actors
+        always have queued work while the runner fetches samples, stores images and writes records.
+        Otherwise each batch finishes before the next is read, as a plain loop would.
+        """
+        editing: _Batch | None = None  # edits submitted
+        scoring: _Batch | None = None  # scores submitted
+        for samples in batches:
+            batch = self._submit_edits(suite_name, split, samples)
+            if not self.executor.overlaps:
+                self._submit_scores(batch)
+                yield self._write_records(batch)
+                continue
+            if editing is not None:
+                self._submit_scores(editing)
+            if scoring is not None:
+                yield self._write_records(scoring)
+            scoring, editing = editing, batch
+        if editing is not None:
+            self._submit_scores(editing)
+        for batch in (scoring, editing):
+            if batch is not None:
+                yield self._write_records(batch)
 
     def _sample_stream(self, suite_name: str, suite: Any, split: str) -> Iterator[Sample | InvalidSample]:
         """The suite's samples: from the sample cache when stored; a generated suite (one that sets
@@ -244,15 +312,17 @@ class _Run:
                 yield sample
             index += 1
 
-    def _run_batch(self, suite_name: str, split: str, batch: list[Sample | InvalidSample]) -> None:
+    def _submit_edits(self, suite_name: str, split: str, samples: list[Sample | InvalidSample]) -> _Batch:
+        """Record the batch's samples, reuse finished and cached edits, submit the rest."""
         suite = self.plan.suites[suite_name]
-        valid = [s for s in batch if isinstance(s, Sample)]
-        for sample in batch:
+        batch = _Batch(suite_name, split, suite.version, len(samples))
+        valid = [s for s in samples if isinstance(s, Sample)]
+        for sample in samples:
             self._record_sample(suite_name, split, sample)
             if isinstance(sample, InvalidSample):
                 self._record_invalid(suite_name, suite.version, split, sample)
         if not valid:
-            return
+            return batch
         metric_names = self.plan.suite_metrics[suite_name]
         for editor_name, editor in self.plan.editors.items():
             todo = [
@@ -260,10 +330,22 @@ class _Run:
                 if any((suite_name, split, s.id, editor_name, m) not in self.done.records for m in metric_names)
             ]  # fmt: skip
             self.counters.records_skipped += (len(valid) - len(todo)) * len(metric_names)
-            if not todo:
-                continue
-            edits = self._edits(suite_name, split, editor_name, editor, todo)
-            self._score(suite_name, suite.version, split, editor_name, todo, edits, metric_names)
+            if todo:
+                batch.editors.append(self._start_edits(suite_name, split, editor_name, editor, todo))
+        return batch
+
+    def _submit_scores(self, batch: _Batch) -> None:
+        """Store the batch's edits as they come back, then submit its scores."""
+        for work in batch.editors:
+            self._finish_edits(batch.suite_name, batch.split, work)
+            work.metrics = self._start_scores(batch, work)
+
+    def _write_records(self, batch: _Batch) -> int:
+        """Gather the batch's scores and write one record per (sample, editor, metric)."""
+        for work in batch.editors:
+            for scoring in work.metrics:
+                self._finish_scores(batch, work, scoring)
+        return batch.size
 
     # -- samples --------------------------------------------------------------------------------
     def _record_sample(self, suite_name: str, split: str, sample: Sample | InvalidSample) -> None:
@@ -312,10 +394,10 @@ class _Run:
                 )  # fmt: skip
 
     # -- edits ----------------------------------------------------------------------------------
-    def _edits(
+    def _start_edits(
         self, suite_name: str, split: str, editor_name: str, editor: Any, samples: list[Sample]
-    ) -> dict[str, tuple[EditRecord, Any]]:
-        """sample id -> (edit record, edited image or None), reusing the run dir and the cache first."""
+    ) -> _EditorWork:
+        """Reuse edits from the run dir and the cache; submit the others in the editor's batch size."""
         results: dict[str, tuple[EditRecord, Any]] = {}
         pending: list[tuple[Sample, EditRequest, str]] = []
         caps = editor.capabilities
@@ -352,10 +434,20 @@ class _Run:
                 self.counters.edits_reused += 1
                 continue
             pending.append((sample, request, key))
-        for chunk in batched(pending, max(1, caps.batch_size)):
-            outputs = self._call_editor(editor_name, [request for _, request, _ in chunk])
+        calls = [
+            (chunk, self.executor.submit_edit(editor_name, [request for _, request, _ in chunk]))
+            for chunk in batched(pending, max(1, caps.batch_size))
+        ]
+        return _EditorWork(editor_name, samples, results, calls)
+
+    def _finish_edits(self, suite_name: str, split: str, work: _EditorWork) -> None:
+        """Wait for the submitted edits; store each image, record and cache entry."""
+        editor = self.plan.editors[work.name]
+        reference = editor.capabilities.reference
+        for chunk, call in work.calls:
+            outputs = self._edit_results(work.name, [request for _, request, _ in chunk], call)
             for (sample, _, key), result in zip(chunk, outputs, strict=True):
-                record = self._store_edit(suite_name, split, sample.id, editor_name, result, caps.reference)
+                record = self._store_edit(suite_name, split, sample.id, work.name, result, reference)
                 if self.cache is not None and getattr(editor, "cache_edits", True):
                     if result.status == "ok":
                         self.cache.blobs.copy_from(self.images, record.edited_hash)
@@ -366,9 +458,9 @@ class _Run:
                         edit_payload(record),
                         failures_are_final=getattr(editor, "failures_are_final", False),
                     )
-                results[sample.id] = (record, result.image if result.status == "ok" else None)
+                work.edits[sample.id] = (record, result.image if result.status == "ok" else None)
                 self.counters.edits_computed += 1
-        return results
+        work.calls = []
 
     def _edit_cache_key(self, editor_name: str, request: EditRequest) -> str:
         return edit_key(
@@ -381,10 +473,13 @@ class _Run:
             dict(request.params),
         )
 
-    def _call_editor(self, editor_name: str, requests: list[EditRequest]) -> list[EditResult]:
+    def _edit_results(
+        self, editor_name: str, requests: list[EditRequest], call: Pending[EditResult]
+    ) -> list[EditResult]:
+        """The results of a submitted edit call; when the call fails, each request alone."""
         start = time.perf_counter()
         try:
-            outputs = self.executor.edit(editor_name, requests)
+            outputs = call.result()
             if len(outputs) != len(requests):
                 raise RuntimeError(f"editor returned {len(outputs)} results for {len(requests)} requests")
         except Exception:
@@ -431,23 +526,17 @@ class _Run:
         self.done.edits[record.key] = record
 
     # -- scores ---------------------------------------------------------------------------------
-    def _score(
-        self,
-        suite_name: str,
-        version: str,
-        split: str,
-        editor_name: str,
-        samples: list[Sample],
-        edits: dict[str, tuple[EditRecord, Any]],
-        metric_names: Sequence[str],
-    ) -> None:
-        sample_inputs = {s.id: sample_input_hashes(s) for s in samples} if self.cache is not None else {}
-        for metric_name in metric_names:
+    def _start_scores(self, batch: _Batch, work: _EditorWork) -> list[_MetricWork]:
+        """Per metric: reuse cached scores of the editor's edits and submit the others."""
+        edits = work.edits
+        sample_inputs = {s.id: sample_input_hashes(s) for s in work.samples} if self.cache is not None else {}
+        started = []
+        for metric_name in self.plan.suite_metrics[batch.suite_name]:
             metric = self.plan.metrics[metric_name]
             todo = [
                 s
-                for s in samples
-                if (suite_name, split, s.id, editor_name, metric_name) not in self.done.records
+                for s in work.samples
+                if (batch.suite_name, batch.split, s.id, work.name, metric_name) not in self.done.records
             ]
             to_compute: list[tuple[Sample, str]] = []
             outcome: dict[str, tuple[ScoreRecord, bool]] = {}
@@ -466,25 +555,35 @@ class _Run:
                     self.counters.scores_reused += 1
                 else:
                     to_compute.append((sample, key))
-            if to_compute:
-                start = time.perf_counter()
-                scored = self.executor.score(
+            call = (
+                self.executor.submit_score(
                     metric_name, [ScoreInput(s, edits[s.id][1]) for s, _ in to_compute]
                 )
-                self.counters.metric_seconds += time.perf_counter() - start
-                rows = []
-                for (sample, key), record in zip(to_compute, scored, strict=True):
-                    outcome[sample.id] = (record, False)
-                    self.counters.scores_computed += 1
-                    # judges (not deterministic) are stored too, for `ieval verify` to replay, but never read back here
-                    if record.status in ("ok", "not_applicable"):
-                        rows.append((key, record.status, record.value, score_payload(record)))
-                if self.cache is not None:
-                    self.cache.put_scores(rows)
-            for sample in todo:
-                edit, _ = edits[sample.id]
-                self._append_record(self._run_record(suite_name, version, split, sample, editor_name,
-                                                     metric_name, edit, outcome.get(sample.id)))  # fmt: skip
+                if to_compute
+                else None
+            )
+            started.append(_MetricWork(metric_name, todo, outcome, to_compute, call))
+        return started
+
+    def _finish_scores(self, batch: _Batch, work: _EditorWork, scoring: _MetricWork) -> None:
+        """Wait for one metric's submitted scores, cache them and write the metric's records."""
+        if scoring.call is not None:
+            start = time.perf_counter()
+            scored = scoring.call.result()
+            self.counters.metric_seconds += time.perf_counter() - start
+            rows = []
+            for (sample, key), record in zip(scoring.computing, scored, strict=True):
+                scoring.outcome[sample.id] = (record, False)
+                self.counters.scores_computed += 1
+                # judges (not deterministic) are stored too, for `ieval verify` to replay, but never read back here
+                if record.status in ("ok", "not_applicable"):
+                    rows.append((key, record.status, record.value, score_payload(record)))
+            if self.cache is not None:
+                self.cache.put_scores(rows)
+        for sample in scoring.todo:
+            edit, _ = work.edits[sample.id]
+            self._append_record(self._run_record(batch.suite_name, batch.version, batch.split, sample, work.name,
+                                                 scoring.name, edit, scoring.outcome.get(sample.id)))  # fmt: skip
 
     def _run_record(
         self,

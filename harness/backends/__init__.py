@@ -4,9 +4,13 @@ cluster (``ray``), so every backend writes the same records."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 from harness.types import EditRequest, EditResult, ScoreInput, ScoreRecord
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 BACKENDS = {
     "local": "harness.backends:LocalExecutor",
@@ -14,16 +18,54 @@ BACKENDS = {
 }
 
 
+class Pending(Protocol[T_co]):
+    """A submitted call: ``result()`` waits for it and returns one item per input, in order, or
+    raises what the call raised."""
+
+    def result(self) -> list[T_co]: ...
+
+
 class Executor(Protocol):
+    #: True when submitted calls run while the runner does other work (the runner then keeps the
+    #: next batch's edits in flight); False when a call runs only once its result is asked for.
+    overlaps: bool
+
     def edit(self, editor_name: str, requests: list[EditRequest]) -> list[EditResult]: ...
 
     def score(self, metric_name: str, inputs: list[ScoreInput]) -> list[ScoreRecord]: ...
 
+    def submit_edit(self, editor_name: str, requests: list[EditRequest]) -> Pending[EditResult]: ...
+
+    def submit_score(self, metric_name: str, inputs: list[ScoreInput]) -> Pending[ScoreRecord]: ...
+
     def close(self) -> None: ...
 
 
+class Done(Generic[T]):
+    """A call whose results are already known."""
+
+    def __init__(self, results: list[T]) -> None:
+        self._results = results
+
+    def result(self) -> list[T]:
+        return self._results
+
+
+class Deferred(Generic[T]):
+    """A call that runs in this thread when its result is first asked for."""
+
+    def __init__(self, run: Callable[[], list[T]]) -> None:
+        self._run = run
+
+    def result(self) -> list[T]:
+        return self._run()
+
+
 class LocalExecutor:
-    """Runs everything in this process, on the plan's live editor and metric objects."""
+    """Runs everything in this process, on the plan's live editor and metric objects. A submitted
+    call runs when its result is asked for, so the runner works batch after batch as before."""
+
+    overlaps = False
 
     def __init__(self, plan: Any, **_: Any) -> None:
         self.plan = plan
@@ -33,6 +75,12 @@ class LocalExecutor:
 
     def score(self, metric_name: str, inputs: list[ScoreInput]) -> list[ScoreRecord]:
         return list(self.plan.metrics[metric_name].score(inputs))
+
+    def submit_edit(self, editor_name: str, requests: list[EditRequest]) -> Pending[EditResult]:
+        return Deferred(lambda: self.edit(editor_name, requests))
+
+    def submit_score(self, metric_name: str, inputs: list[ScoreInput]) -> Pending[ScoreRecord]:
+        return Deferred(lambda: self.score(metric_name, inputs))
 
     def close(self) -> None:
         pass

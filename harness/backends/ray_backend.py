@@ -12,8 +12,11 @@ pool's actors and returning results in request order, so records are the same as
 * An actor builds each component it is asked for from the registry factory and the name's
   argument (never a pickled live object), once, and reuses it for every later batch; the built
   component's fingerprint must equal the one the runner records, or the call fails.
-* Backpressure: at most ``max_in_flight_per_actor`` chunks (of at most ``max_chunk`` items) per
-  actor are submitted at a time, so the object store holds a bounded number of images.
+* Calls are asynchronous: ``submit_edit``/``submit_score`` queue a call's chunks and return at
+  once, so the runner keeps the next batch's edits on the actors while it stores and scores the
+  previous one. Backpressure: at most ``max_in_flight_per_actor`` chunks (of at most
+  ``max_chunk`` items) per actor are on the actors at a time, so the object store holds a bounded
+  number of images; the rest wait in the driver and are sent whenever it waits for a result.
 * ``address`` connects to a running cluster (the harness must be importable on its nodes);
   without it a local cluster is started, and shut down again on ``close``.
 """
@@ -24,9 +27,10 @@ import collections
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from harness.backends import Done, Pending
 from harness.protocols import fingerprint_id
 from harness.registry import Registry, unavailable_reason
 from harness.types import EditRequest, EditResult, ScoreInput, ScoreRecord
@@ -97,8 +101,39 @@ class ComponentWorker:
         return list(self._component(spec).score(inputs))
 
 
+@dataclass
+class _PoolCall:
+    """One ``edit``/``score`` call split into chunks; results arrive chunk by chunk."""
+
+    method: str
+    spec: ComponentSpec
+    chunks: list[list[Any]]
+    results: list[list[Any] | None] = field(default_factory=list)
+    open_chunks: int = 0
+    retried: set[int] = field(default_factory=set)
+    error: BaseException | None = None
+
+    def __post_init__(self) -> None:
+        self.results = [None] * len(self.chunks)
+        self.open_chunks = len(self.chunks)
+
+
+class PendingCall:
+    """A submitted call; ``result()`` waits for its chunks and returns them in request order."""
+
+    def __init__(self, pool: ActorPool, call: _PoolCall) -> None:
+        self._pool = pool
+        self._call = call
+
+    def result(self) -> list[Any]:
+        return self._pool.gather(self._call)
+
+
 class ActorPool:
-    """Actors of one placement class; ``call`` splits items into chunks and gathers them in order."""
+    """Actors of one placement class. ``submit`` splits items into chunks and queues them; a chunk
+    goes to the actor with the fewest items outstanding, at most ``max_in_flight_per_actor``
+    chunks per actor at a time, and queued chunks are sent whenever the driver waits for any
+    result of this pool."""
 
     def __init__(
         self, actors: list[Any], max_in_flight_per_actor: int = 2, max_chunk: int = DEFAULT_MAX_CHUNK
@@ -110,6 +145,9 @@ class ActorPool:
         self.max_chunk = max(1, max_chunk)
         self.peak_in_flight = 0
         self.loaded: dict[tuple[str, str], list[str]] = {}  # component -> where each actor runs it
+        self._queued: collections.deque[tuple[_PoolCall, int, int | None]] = collections.deque()
+        self._in_flight: dict[Any, tuple[_PoolCall, int, int]] = {}  # ref -> (call, chunk, actor)
+        self._load = [0] * len(actors)  # items outstanding per actor
 
     def load(self, spec: ComponentSpec) -> None:
         """Build ``spec`` on every actor (once); a failure is one line naming the component."""
@@ -130,43 +168,62 @@ class ActorPool:
         size = min(self.max_chunk, max(1, math.ceil(len(items) / len(self.actors))))
         return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
-    def call(self, method: str, spec: ComponentSpec, items: Sequence[Any]) -> list[Any]:
-        import ray
-        from ray.exceptions import ActorUnavailableError, RayActorError
+    def submit(self, method: str, spec: ComponentSpec, items: Sequence[Any]) -> PendingCall:
+        call = _PoolCall(method, spec, self.chunks(items))
+        self._queued.extend((call, index, None) for index in range(len(call.chunks)))
+        self._dispatch()
+        return PendingCall(self, call)
 
-        chunks = self.chunks(items)
-        results: list[list[Any] | None] = [None] * len(chunks)
-        pending = collections.deque(range(len(chunks)))
-        retried: set[int] = set()
-        in_flight: dict[Any, tuple[int, int]] = {}  # ref -> (chunk index, actor index)
-        load = [0] * len(self.actors)
-        while pending or in_flight:
-            while pending and len(in_flight) < self.max_in_flight:
-                chunk_index = pending.popleft()
-                actor_index = min(range(len(self.actors)), key=load.__getitem__)
-                ref = getattr(self.actors[actor_index], method).remote(spec, chunks[chunk_index])
-                in_flight[ref] = (chunk_index, actor_index)
-                load[actor_index] += 1
-            self.peak_in_flight = max(self.peak_in_flight, len(in_flight))
-            done, _ = ray.wait(list(in_flight), num_returns=1)
+    def call(self, method: str, spec: ComponentSpec, items: Sequence[Any]) -> list[Any]:
+        return self.submit(method, spec, items).result()
+
+    def gather(self, call: _PoolCall) -> list[Any]:
+        """Wait until every chunk of ``call`` is back (sending queued chunks of any call as actors
+        free up), then its results in request order, or the error of a chunk that failed."""
+        import ray
+
+        self._dispatch()
+        while call.open_chunks:
+            done, _ = ray.wait(list(self._in_flight), num_returns=1)
             for ref in done:
-                chunk_index, actor_index = in_flight.pop(ref)
-                load[actor_index] -= 1
-                try:
-                    results[chunk_index] = ray.get(ref)
-                except (ActorUnavailableError, RayActorError):
-                    if chunk_index in retried:
-                        raise
-                    retried.add(chunk_index)  # the actor died or is restarting: one more try,
-                    pending.append(chunk_index)  # preferably on another actor
-                    load[actor_index] += len(chunks)
+                self._receive(ref)
+            self._dispatch()  # before returning, so no actor waits while the driver works
+        if call.error is not None:
+            raise call.error
         ordered: list[Any] = []
-        for chunk, result in zip(chunks, results, strict=True):
+        for chunk, result in zip(call.chunks, call.results, strict=True):
             if result is None or len(result) != len(chunk):
                 got = "nothing" if result is None else f"{len(result)} results"
                 raise RuntimeError(f"a Ray worker returned {got} for {len(chunk)} items")
             ordered.extend(result)
         return ordered
+
+    def _dispatch(self) -> None:
+        while self._queued and len(self._in_flight) < self.max_in_flight:
+            call, index, avoid = self._queued.popleft()
+            actor = min(range(len(self.actors)), key=lambda i: (i == avoid, self._load[i]))
+            ref = getattr(self.actors[actor], call.method).remote(call.spec, call.chunks[index])
+            self._in_flight[ref] = (call, index, actor)
+            self._load[actor] += len(call.chunks[index])
+        self.peak_in_flight = max(self.peak_in_flight, len(self._in_flight))
+
+    def _receive(self, ref: Any) -> None:
+        import ray
+        from ray.exceptions import ActorUnavailableError, RayActorError
+
+        call, index, actor = self._in_flight.pop(ref)
+        self._load[actor] -= len(call.chunks[index])
+        try:
+            call.results[index] = ray.get(ref)
+        except (ActorUnavailableError, RayActorError) as exc:
+            if index not in call.retried:  # the actor died or is restarting: one more try,
+                call.retried.add(index)  # on another actor where there is one
+                self._queued.appendleft((call, index, actor))
+                return
+            call.error = call.error or exc
+        except Exception as exc:
+            call.error = call.error or exc
+        call.open_chunks -= 1
 
     def kill(self) -> None:
         import ray
@@ -217,17 +274,25 @@ class RayExecutor:
         self._placement_group: Any = None
 
     # -- the Executor protocol ---------------------------------------------------------------------
+    overlaps = True  # submitted calls run on the actors while the runner stores and records
+
     def edit(self, editor_name: str, requests: list[EditRequest]) -> list[EditResult]:
-        if not requests:
-            return []
-        spec = self._spec("editor", editor_name)
-        return self._pool_for(spec).call("edit", spec, requests)
+        return self.submit_edit(editor_name, requests).result()
 
     def score(self, metric_name: str, inputs: list[ScoreInput]) -> list[ScoreRecord]:
-        if not inputs:
-            return []
-        spec = self._spec("metric", metric_name)
-        return self._pool_for(spec).call("score", spec, inputs)
+        return self.submit_score(metric_name, inputs).result()
+
+    def submit_edit(self, editor_name: str, requests: list[EditRequest]) -> Pending[EditResult]:
+        return self._submit("editor", "edit", editor_name, requests)
+
+    def submit_score(self, metric_name: str, inputs: list[ScoreInput]) -> Pending[ScoreRecord]:
+        return self._submit("metric", "score", metric_name, inputs)
+
+    def _submit(self, kind: str, method: str, name: str, items: list[Any]) -> Pending[Any]:
+        if not items:
+            return Done([])
+        spec = self._spec(kind, name)
+        return self._pool_for(spec).submit(method, spec, items)
 
     def placement(self) -> dict[str, list[str]]:
         """Where each loaded component runs: ``"editor NAME" -> [GPU id or "cpu", one per actor]``."""
