@@ -178,12 +178,12 @@ def _load_base(text: str, dtype: str) -> tuple[Any, Any]:
     to a minute) and copied for every later load."""
     import copy
 
-    where, extra, _local = _where(text)
+    where, extra, local = _where(text)
     if "gguf_file" not in extra:
-        return _from_pretrained(text, dtype)
+        return _from_pretrained(text, where, extra, local, dtype)
     key = (where, extra["gguf_file"], dtype)
     if key not in _gguf_cache:
-        model, tokenizer = _from_pretrained(text, dtype)
+        model, tokenizer = _from_pretrained(text, where, extra, local, dtype)
         _gguf_cache[key] = (_as_dense(model), tokenizer)
     model, tokenizer = _gguf_cache[key]
     return copy.deepcopy(model), copy.deepcopy(tokenizer)
@@ -202,11 +202,12 @@ def _as_dense(model: Any) -> Any:
     return model
 
 
-def _from_pretrained(text: str, dtype: str) -> tuple[Any, Any]:
+def _from_pretrained(
+    text: str, where: str, extra: dict[str, Any], local: bool, dtype: str
+) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    where, extra, local = _where(text)
     offline = local or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=offline, **extra)
@@ -240,7 +241,8 @@ def load_policy(
     """Load a causal LM and its tokenizer (see the module docstring for the accepted sources).
 
     A LoRA adapter is loaded onto its base; it is merged for inference, or kept as a trainable
-    ``PeftModel`` with ``trainable=True`` (to continue training the adapter)."""
+    ``PeftModel`` with ``trainable=True`` (to continue training the adapter; a full checkpoint
+    loads the same either way)."""
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
@@ -304,8 +306,7 @@ def export_checkpoint(
     card (``imageedit_r1.json``: how it was trained); optimizer state is left behind."""
     import json
 
-    adapter = Path(source).is_dir() and adapter_base(source) is not None
-    policy = load_policy(source, device="cpu", trainable=adapter)  # an adapter stays an adapter
+    policy = load_policy(source, device="cpu", trainable=True)  # an adapter stays an adapter
     path = policy.save(target, dtype=dtype)
     (path / "imageedit_r1.json").write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
     return path

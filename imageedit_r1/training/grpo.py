@@ -50,14 +50,13 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from imageedit_r1.policy import adapter_base, load_policy
+    from imageedit_r1.policy import load_policy
     from imageedit_r1.rewards import MultiSuiteReward
 
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     reward = MultiSuiteReward(pool, config.reward)
-    adapter = Path(config.init_checkpoint).is_dir() and adapter_base(config.init_checkpoint) is not None
-    policy = load_policy(config.init_checkpoint, device="cpu", trainable=adapter)
+    policy = load_policy(config.init_checkpoint, device="cpu", trainable=True)
     rows = [{"prompt": e.prompt, "sample_id": e.sample_id, "suite": e.suite} for e in examples]
     dataset = Dataset.from_list(rows)
     log = MetricsLog(out / "metrics.jsonl")

@@ -85,7 +85,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     import torch
     from accelerate import Accelerator
 
-    from imageedit_r1.policy import Policy, adapter_base, add_lora, build_model, build_tokenizer, load_policy
+    from imageedit_r1.policy import Policy, add_lora, build_model, build_tokenizer, load_policy
 
     if not examples:
         raise ValueError("no SFT examples")
@@ -95,8 +95,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     rng = random.Random(config.seed)
     start_step = 0
     if config.resume_from:
-        adapter = adapter_base(config.resume_from) is not None
-        policy = load_policy(config.resume_from, device="cpu", trainable=adapter)
+        policy = load_policy(config.resume_from, device="cpu", trainable=True)
         state_path = Path(config.resume_from) / "trainer_state.pt"
         state = torch.load(state_path, weights_only=False) if state_path.exists() else None
     elif config.base_model:
