@@ -13,7 +13,7 @@ pytest.importorskip("transformers")
 pytest.importorskip("lpips")
 
 from harness.metrics.learned import weights  # noqa: E402
-from harness.metrics.learned.base import score_metric_set  # noqa: E402
+from harness.metrics.learned.base import score_metric_set, score_metric_sets  # noqa: E402
 from harness.metrics.learned.clip import ClipDir, ClipI, ClipOut, ClipT  # noqa: E402
 from harness.metrics.learned.dino import Dino, StructureDistance  # noqa: E402
 from harness.metrics.learned.lpips_metric import Lpips, LpipsVgg  # noqa: E402
@@ -113,6 +113,32 @@ def test_clip_metrics_share_one_forward_per_image(random_weights, tiny_clip_arch
     assert len(seen) == 3  # grouped into chunks of the batch size (8)
     assert set(results) == {"clip_i", "clip_t", "clip_out", "clip_dir"}
     assert all(r.status == "ok" for records in results.values() for r in records)
+
+
+def test_streamed_batches_match_batch_at_a_time_and_isolate_a_bad_sample(
+    random_weights, tiny_clip_arch, tiny_vit_dir, batch_maker
+):
+    metrics = all_metrics(tiny_clip_arch, str(tiny_vit_dir))
+    batch = batch_maker(9, with_mask=True, seed=11)
+    broken = ScoreInput(batch[4].sample, np.zeros((5, 5), dtype=np.uint8))  # not an HxWx3 image
+    batch[4] = broken
+    batches = [batch[0:4], batch[4:8], batch[8:9]]
+    one_at_a_time = [score_metric_set(metrics, b) for b in batches]
+    for metric in metrics:
+        metric.backbone().clear_memo()
+    streamed = list(score_metric_sets(metrics, iter(batches)))  # a generator: one batch ahead
+    assert len(streamed) == 3
+    for alone, ahead, b in zip(one_at_a_time, streamed, batches, strict=True):
+        assert set(ahead) == {m.name for m in metrics}
+        for name, records in ahead.items():
+            assert [r.sample_id for r in records] == [inp.sample.id for inp in b]
+            assert [r.status for r in records] == [r.status for r in alone[name]], name
+            got = [r.value for r in records if r.status == "ok"]
+            assert got == pytest.approx([r.value for r in alone[name] if r.status == "ok"], abs=1e-6), name
+    bad = {name: records[0] for name, records in streamed[1].items()}
+    assert all(r.sample_id == "s4" and r.status == "error" and r.value is None for r in bad.values())
+    assert all(r.status == "ok" for r in streamed[1]["clip_t"] if r.sample_id != "s4")
+    assert all(r.status == "ok" for records in streamed[0].values() for r in records)
 
 
 def test_recipes_pick_reference_and_caption(random_weights, tiny_clip_arch, batch_maker):

@@ -11,6 +11,7 @@ and backbones that preprocess images the same way (CLIP ViT-B/32 and ViT-L/14) s
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ import numpy as np
 from harness.metrics.learned import weights
 from harness.metrics.learned.identity import content_id, item_id, prep_key
 from harness.metrics.learned.recipes import ImagePrep
-from harness.metrics.learned.transfer import device_image, to_host, upload_images
+from harness.metrics.learned.transfer import HostCopy, device_image, start_host_copy, to_host, upload_images
 
 __all__ = [
     "Backbone",
@@ -32,6 +33,7 @@ __all__ = [
     "content_id",
     "device_image",
     "get_backbone",
+    "launch_features",
     "prefetch",
     "prep_key",
     "to_host",
@@ -123,7 +125,7 @@ class Backbone:
 
     def launch(
         self, kind: str, prep: ImagePrep | None, keys: Sequence[Any], items: Sequence[Any], batch_size: int
-    ) -> list[tuple[list[Any], list[Any]]]:
+    ) -> list[tuple[list[Any], HostCopy]]:
         """Queue the forwards of the items not in the memo; ``store`` their (chunk keys, outputs) later.
         Forwards of one backbone never run concurrently (DINO's key capture hooks the shared model)."""
         with self._lock:
@@ -136,18 +138,18 @@ class Backbone:
             for start in range(0, len(todo), max(1, batch_size)):
                 chunk = todo[start : start + batch_size]
                 outputs = self._forward(kind, prep, [item for _, item in chunk])
-                launched.append(([key for key, _ in chunk], outputs))
+                launched.append(([key for key, _ in chunk], start_host_copy(outputs)))
         return launched
 
-    def store(self, launched: list[tuple[list[Any], list[Any]]]) -> None:
+    def store(self, launched: list[tuple[list[Any], HostCopy]]) -> None:
         """Copy launched outputs to the host (one copy per chunk) and into the memo."""
         with self._lock:
             self._store(launched)
             self._trim()
 
-    def _store(self, launched: list[tuple[list[Any], list[Any]]]) -> None:
-        for keys, outputs in launched:
-            for key, out in zip(keys, to_host(outputs), strict=True):
+    def _store(self, launched: list[tuple[list[Any], HostCopy]]) -> None:
+        for keys, copy in launched:
+            for key, out in zip(keys, copy.result(), strict=True):
                 self._memo[key] = out
 
     def _trim(self) -> None:
@@ -182,8 +184,7 @@ class Backbone:
         x = _resize_crop(x, prep)
         if prep.scale == "symmetric":
             x = x * 2.0 - 1.0
-        mean = torch.tensor(prep.mean, device=self.device).view(1, 3, 1, 1)
-        std = torch.tensor(prep.std, device=self.device).view(1, 3, 1, 1)
+        mean, std = _normalisers(self.device, tuple(prep.mean), tuple(prep.std))
         return (x - mean) / std
 
     def run_images(
@@ -199,6 +200,18 @@ class Backbone:
             for row, index in enumerate(indices):
                 outputs[index] = result[row]
         return outputs
+
+
+@functools.cache
+def _normalisers(device: str, mean: tuple[float, ...], std: tuple[float, ...]) -> tuple[Any, Any]:
+    """Mean and std as (1,3,1,1) device tensors, made once: building them per batch would be a
+    synchronous host-to-device copy, which stalls the host until the queued forwards finish."""
+    import torch
+
+    return (
+        torch.tensor(mean, device=device).view(1, 3, 1, 1),
+        torch.tensor(std, device=device).view(1, 3, 1, 1),
+    )
 
 
 def _resize_crop(x: Any, prep: ImagePrep) -> Any:
@@ -285,9 +298,24 @@ def _sharing_preps(groups: Sequence[tuple[Backbone, FeatureRequest, list[Any]]])
         _scope.shared = outer
 
 
-def prefetch(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: int) -> None:
-    """Compute all requested features grouped by (backbone, kind, prep): one forward per chunk, every
-    forward queued before the first copy back to the host."""
+class PendingFeatures:
+    """Forwards queued on the device whose outputs are not yet in the backbones' memos.
+
+    ``complete()`` copies them to the host (this waits for the device) and stores them; until then the
+    host is free to prepare and queue the next batch, which is what ``score_metric_sets`` does."""
+
+    def __init__(self, launched: list[tuple[Backbone, list[tuple[list[Any], HostCopy]]]]) -> None:
+        self._launched = launched
+
+    def complete(self) -> None:
+        launched, self._launched = self._launched, []
+        for backbone, chunks in launched:
+            backbone.store(chunks)
+
+
+def launch_features(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: int) -> PendingFeatures:
+    """Queue the forwards of all requested features grouped by (backbone, kind, prep), one forward per
+    chunk, without copying anything back; the caller completes the returned ``PendingFeatures``."""
     arrays = _hash_all(requests)
     devices = {backbone.device for backbone, req in requests if req.prep is not None}
     for device in devices:
@@ -299,12 +327,18 @@ def prefetch(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: in
         if key not in groups:
             groups[key] = (backbone, req, [])
         groups[key][2].append(req.item)
-    launched = []
+    launched: list[tuple[Backbone, list[tuple[list[Any], HostCopy]]]] = []
     try:
         with _sharing_preps(list(groups.values())):
             for backbone, req, items in groups.values():
                 keys = [backbone.memo_key(req.kind, req.prep, item) for item in items]
                 launched.append((backbone, backbone.launch(req.kind, req.prep, keys, items, batch_size)))
-    finally:
-        for backbone, chunks in launched:
-            backbone.store(chunks)
+    except BaseException:
+        PendingFeatures(launched).complete()  # keep what did run, then let the caller isolate the failure
+        raise
+    return PendingFeatures(launched)
+
+
+def prefetch(requests: Sequence[tuple[Backbone, FeatureRequest]], batch_size: int) -> None:
+    """Compute all requested features: every forward queued before the first copy back to the host."""
+    launch_features(requests, batch_size).complete()

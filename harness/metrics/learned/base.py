@@ -9,11 +9,19 @@ value (``value_from``).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from harness.metrics.learned import weights
-from harness.metrics.learned.backbones import Backbone, BackboneSpec, FeatureRequest, get_backbone, prefetch
+from harness.metrics.learned.backbones import (
+    Backbone,
+    BackboneSpec,
+    FeatureRequest,
+    PendingFeatures,
+    get_backbone,
+    launch_features,
+    prefetch,
+)
 from harness.metrics.learned.recipes import Recipe, get_recipe
 from harness.protocols import BaseMetric, _describe
 from harness.types import ScoreInput, ScoreRecord
@@ -193,8 +201,33 @@ def row_dots(a: Sequence[Any], b: Sequence[Any]) -> list[float]:
     return (torch.stack(list(a)) * torch.stack(list(b))).sum(-1).tolist()
 
 
-def score_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> dict[str, list[ScoreRecord]]:
-    """Score ``batch`` with several metrics, running each shared backbone once over the whole batch."""
+class LaunchedSet:
+    """A batch whose learned features are queued on the device (``launch_metric_set``)."""
+
+    def __init__(self, metrics: Sequence[Any], batch: Sequence[ScoreInput], pending: PendingFeatures | None):
+        self.metrics = list(metrics)
+        self.batch = list(batch)
+        self.pending = pending
+
+    def finish(self) -> dict[str, list[ScoreRecord]]:
+        """Wait for the features, then every metric's records for the batch."""
+        prefetched = self.pending is not None
+        if self.pending is not None:
+            try:
+                self.pending.complete()
+            except Exception:
+                prefetched = False  # each metric retries its own features and records per-sample errors
+        return {
+            metric.name: metric.score(self.batch, prefetched=prefetched)
+            if isinstance(metric, LearnedMetric)
+            else metric.score(self.batch)
+            for metric in self.metrics
+        }
+
+
+def launch_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> LaunchedSet:
+    """Queue the forwards every learned metric of ``metrics`` needs for ``batch``, grouped so that each
+    shared backbone runs once over the batch; nothing is copied back yet."""
     requests: list[tuple[Backbone, FeatureRequest]] = []
     for metric in metrics:
         if isinstance(metric, LearnedMetric):
@@ -203,13 +236,28 @@ def score_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> dic
             except Exception:
                 continue  # its own score() records the failure
     try:
-        prefetch(requests, weights.current().batch_size)
-        prefetched = True
+        pending: PendingFeatures | None = launch_features(requests, weights.current().batch_size)
     except Exception:
-        prefetched = False  # each metric retries its own features and records per-sample errors
-    return {
-        metric.name: metric.score(batch, prefetched=prefetched)
-        if isinstance(metric, LearnedMetric)
-        else metric.score(batch)
-        for metric in metrics
-    }
+        pending = None
+    return LaunchedSet(metrics, batch, pending)
+
+
+def score_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> dict[str, list[ScoreRecord]]:
+    """Score ``batch`` with several metrics, running each shared backbone once over the whole batch."""
+    return launch_metric_set(metrics, batch).finish()
+
+
+def score_metric_sets(
+    metrics: Sequence[Any], batches: Iterable[Sequence[ScoreInput]]
+) -> Iterator[dict[str, list[ScoreRecord]]]:
+    """``score_metric_set`` over a stream of batches, one batch ahead: batch i+1 is hashed, uploaded and
+    its forwards queued before batch i's results are copied back, so on a GPU the host work of one
+    batch overlaps the forwards of the previous one. Yields the records of each batch in order."""
+    ahead: LaunchedSet | None = None
+    for batch in batches:
+        launched = launch_metric_set(metrics, batch)
+        if ahead is not None:
+            yield ahead.finish()
+        ahead = launched
+    if ahead is not None:
+        yield ahead.finish()

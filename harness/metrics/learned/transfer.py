@@ -5,7 +5,9 @@
   not refilled before the previous asynchronous copy out of it has finished;
 - ``device_image`` answers from a 1 GiB LRU of uploaded images, so backbones with different
   preprocessing share one upload per image;
-- ``to_host`` brings a list of device outputs back with one copy.
+- ``to_host`` brings a list of device outputs back with one copy; ``start_host_copy`` queues that copy
+  (into pinned memory, right behind the forwards that made the outputs) and returns at once, so a
+  stream of batches can queue the next batch's forwards before waiting for this one's features.
 """
 
 from __future__ import annotations
@@ -129,3 +131,37 @@ def to_host(outputs: list[Any]) -> list[Any]:
     if len({tuple(o.shape) for o in outputs}) == 1:
         return list(torch.stack(outputs).cpu())
     return [o.cpu() for o in outputs]
+
+
+class HostCopy:
+    """Outputs on their way to the host: ``result()`` waits for the copy and returns CPU tensors."""
+
+    def __init__(self, outputs: list[Any], host: Any = None, done: Any = None) -> None:
+        self._outputs = outputs
+        self._host = host
+        self._done = done
+
+    def result(self) -> list[Any]:
+        if self._host is None:
+            return to_host(self._outputs)
+        self._done.synchronize()
+        return list(self._host)
+
+
+def start_host_copy(outputs: list[Any]) -> HostCopy:
+    """Queue the copy of same-shape device outputs into pinned host memory (one copy, no wait); other
+    outputs are copied when ``result()`` is asked for."""
+    import torch
+
+    if (
+        not outputs
+        or not all(isinstance(o, torch.Tensor) and o.device.type == "cuda" for o in outputs)
+        or len({(tuple(o.shape), o.dtype) for o in outputs}) != 1
+    ):
+        return HostCopy(outputs)
+    stacked = torch.stack(outputs)
+    host = torch.empty(stacked.shape, dtype=stacked.dtype, pin_memory=True)
+    host.copy_(stacked, non_blocking=True)
+    done = torch.cuda.Event()
+    done.record(torch.cuda.current_stream(stacked.device))
+    return HostCopy(outputs, host, done)
