@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from baselines.tools import Toolbox, ToolResult, Workspace, spec
+from baselines.tools.classical.referring import SIZE_WORDS, words_of
 from baselines.tools.workspace import mask_box
 
 
@@ -181,6 +182,7 @@ class Resize:
         from harness.suites.synth_edit.palette import SIZES
 
         size = arguments.get("size")
+        size = SIZE_WORDS.get(str(size).lower(), size) if size is not None else None
         if size is not None and size not in SIZES:
             return ToolResult.failure(f"unknown size {size!r} (known: {', '.join(SIZES)})", invalid=True)
         scene, layer, problem = _layer(ws, str(arguments["region"]))
@@ -231,10 +233,10 @@ class AddObject:
         from baselines.tools.classical.flat_scene import add, object_spec
         from harness.suites.synth_edit.palette import PALETTE, SHAPES, SIZES
 
-        words = str(arguments["object"]).lower().split()
+        words = words_of(str(arguments["object"]))
         shape = next((w for w in words if w in SHAPES), None)
         colour = next((w for w in words if w in PALETTE), None)
-        size = next((w for w in words if w in SIZES), "medium")
+        size = next((SIZE_WORDS[w] for w in words if w in SIZE_WORDS and SIZE_WORDS[w] in SIZES), "medium")
         if shape is None or colour is None:
             return ToolResult.failure(
                 f"cannot read a colour and a shape from {arguments['object']!r}", invalid=True

@@ -28,6 +28,7 @@ class GRPORunConfig:
     max_steps: int = 200
     prompts_per_step: int = 16
     num_generations: int = 8
+    num_iterations: int = 1  # optimisation passes over each generated batch (GRPO's mu)
     learning_rate: float = 5e-5
     beta: float = 0.0
     temperature: float = 1.0
@@ -88,6 +89,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         max_steps=config.max_steps,
         per_device_train_batch_size=config.prompts_per_step * config.num_generations,
         num_generations=config.num_generations,
+        num_iterations=config.num_iterations,
         learning_rate=config.learning_rate,
         lr_scheduler_type="constant_with_warmup",
         warmup_steps=min(10, config.max_steps // 10),

@@ -38,6 +38,7 @@ class PipelineConfig:
     grpo_seconds: float = 150.0
     prompts_per_step: int = 16
     generations: int = 8
+    grpo_iterations: int = 1  # GRPO's mu: optimisation passes over each generated batch
     grpo_lr: float = 5e-5
     beta: float = 0.0
     temperature: float = 1.0
@@ -244,6 +245,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 max_steps=config.grpo_steps,
                 prompts_per_step=config.prompts_per_step,
                 num_generations=config.generations,
+                num_iterations=config.grpo_iterations,
                 learning_rate=config.grpo_lr,
                 beta=config.beta,
                 temperature=config.temperature,

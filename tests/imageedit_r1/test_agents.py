@@ -73,3 +73,29 @@ def test_grounded_prompt_matches_the_scene_graph_description(synth_samples):
         _, prompt = agents.observe(sample.source, sample.instruction, seed=0)
         scene = Scene.from_dict(sample.metadata["source_scene"])
         assert prompt == format_observation(sample.instruction, graph_regions(scene))
+
+
+def test_size_words_of_the_tool_vocabulary_edit_like_the_canonical_sizes(synth_samples):
+    """'little' / 'big' / 'medium-sized' are read as the tool layer's size classes (the classic
+    pipeline's referring vocabulary), so the same plan written either way gives the same image."""
+    sample = synth_samples[0]
+    agents = AgentSystem(default_toolbox, verify=False)
+
+    def run(resize_to: str, add_what: str) -> np.ndarray:
+        env, _ = agents.observe(sample.source, sample.instruction, seed=0)
+        plan = (
+            f'[{{"action":"resize","subject":"o1","goal":"{resize_to}"}},'
+            f'{{"action":"add","subject":"image","goal":"{add_what} at center"}}]'
+        )
+        _, episode = agents.execute(env, " " + plan)
+        assert episode.invalid_calls == 0, [s.message for s in episode.trace if s.status != "ok"]
+        return episode.image
+
+    canonical = run("large", "small magenta hexagon")
+    assert np.array_equal(run("big", "little magenta hexagon"), canonical)
+    assert not np.array_equal(run("large", "magenta hexagon"), canonical)  # default size is medium
+    assert np.array_equal(run("medium", "medium-sized magenta hexagon"), run("medium", "magenta hexagon"))
+    env, _ = agents.observe(sample.source, sample.instruction, seed=0)
+    _, episode = agents.execute(env, ' [{"action":"resize","subject":"o1","goal":"enormous"}]')
+    failed = [step for step in episode.trace if step.status == "invalid"]
+    assert episode.invalid_calls == 1 and "unknown size 'enormous'" in failed[0].message

@@ -43,14 +43,15 @@ def test_sft_then_grpo_smoke(tmp_path, synth_samples, synth_examples):
         GRPORunConfig(
             output_dir=str(tmp_path / "grpo"),
             init_checkpoint=str(sft_dir),
-            max_steps=1,
+            max_steps=2,
             prompts_per_step=2,
             num_generations=2,
+            num_iterations=2,  # the second step reuses the first step's generations (GRPO's mu)
             max_completion_length=16,
             logging_steps=1,
         ),
     )
-    assert grpo["steps"] == 1 and math.isfinite(grpo["last_reward"])
+    assert grpo["steps"] == 2 and math.isfinite(grpo["last_reward"])
     records = [json.loads(line) for line in (tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()]
     assert any(math.isfinite(r.get("reward", math.nan)) for r in records)
     final = tmp_path / "grpo" / "final"
