@@ -91,7 +91,7 @@ def _base_problem(base: str) -> str | None:
 
 class ImageEditR1Editor(BaseEditor):
     name = "imageedit-r1"
-    version = "1"
+    version = "2"  # 2: the toolbox reads size words (big, little, medium-sized) as size classes
     capabilities = EditorCapabilities(seeded=True, batch_size=64)
 
     def __init__(
