@@ -11,6 +11,7 @@ is tagged ``smoke``.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -105,16 +106,19 @@ class DiffusersEditor(BaseEditor):
 
     @classmethod
     def unavailable_reason(cls, arg: str | None = None) -> str | None:
-        try:
-            import diffusers
-            import torch  # noqa: F401
-        except ImportError as exc:
-            return f"missing package {exc.name} (pip install 'ieval[diffusers]')"
-        if not hasattr(diffusers, cls.pipeline_class):
-            return f"diffusers {diffusers.__version__} has no {cls.pipeline_class}; upgrade diffusers"
-        return missing_weights(
+        for package in ("diffusers", "torch"):
+            if importlib.util.find_spec(package) is None:
+                return f"missing package {package} (pip install 'ieval[diffusers]')"
+        missing = missing_weights(
             arg or cls.defaults.model, "model_index.json", cls.defaults.revision, how=cls.weights_hint
         )
+        if missing:
+            return missing  # answered without importing diffusers (seconds), so `ieval ls` stays quick
+        import diffusers
+
+        if not hasattr(diffusers, cls.pipeline_class):
+            return f"diffusers {diffusers.__version__} has no {cls.pipeline_class}; upgrade diffusers"
+        return None
 
     def config(self) -> dict[str, Any]:
         settings = asdict(self.settings)

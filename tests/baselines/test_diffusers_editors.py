@@ -128,3 +128,27 @@ def test_qwen_image_edit_runs_a_tiny_qwen_vl_encoder_and_transformer() -> None:
     assert result.status == "ok", result.error
     assert result.smoke and result.image.shape == SOURCE.shape
     assert editor.fingerprint()["config"]["settings"]["true_cfg_scale"] == 4.0
+
+
+def test_availability_without_weights_is_answered_without_importing_the_stacks(tmp_path):
+    """`ieval ls` asks every editor whether it can run: a missing checkpoint is found without
+    importing diffusers, transformers or torch (seconds each)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "from harness import registry\n"
+        "reasons = {n: registry.editors.availability(n).reason for n in "
+        "('flux-kontext-dev', 'decompose-then-edit:learned', 'imageedit-r1')}\n"
+        "print(json.dumps([reasons, sorted(m for m in ('diffusers', 'transformers', 'torch') if m in sys.modules)]))\n"
+    )
+    env = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    import json
+
+    reasons, imported = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "FLUX.1-Kontext-dev" in reasons["flux-kontext-dev"]
+    assert "owlv2" in reasons["decompose-then-edit:learned"]
+    assert not reasons["imageedit-r1"]  # available: the shipped checkpoint is there
+    assert imported == []
