@@ -3,9 +3,10 @@
 ``clip_i``, ``clip_t``, ``clip_dir`` and ``clip_out`` of one architecture share one ``OpenClipBackbone``;
 every backbone keeps a small memo of features keyed by (feature kind, preprocessing, input identity), so
 an image is preprocessed and sent through a backbone once per batch however many metrics read it.
-``prefetch`` runs the forwards of a whole batch grouped by backbone, in chunks of the configured batch
-size, under fp16 autocast on CUDA: every group's forwards are queued before any result is copied back,
-and backbones that preprocess images the same way (CLIP ViT-B/32 and ViT-L/14) share the prepared input.
+``launch_features`` queues the forwards of a whole batch grouped by backbone, in chunks of the configured
+batch size, under fp16 autocast on CUDA, each chunk's copy to pinned host memory queued right behind it;
+``PendingFeatures.complete()`` (``prefetch`` does both) waits for the copies and fills the memos.
+Backbones that preprocess images the same way (CLIP ViT-B/32 and ViT-L/14) share the prepared input.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from harness.metrics.learned import weights
 from harness.metrics.learned.identity import content_id, item_id, prep_key
 from harness.metrics.learned.recipes import ImagePrep
-from harness.metrics.learned.transfer import HostCopy, device_image, start_host_copy, to_host, upload_images
+from harness.metrics.learned.transfer import HostCopy, device_image, start_host_copy, upload_images
 
 __all__ = [
     "Backbone",
@@ -36,7 +37,6 @@ __all__ = [
     "launch_features",
     "prefetch",
     "prep_key",
-    "to_host",
     "upload_images",
 ]
 
@@ -126,7 +126,7 @@ class Backbone:
     def launch(
         self, kind: str, prep: ImagePrep | None, keys: Sequence[Any], items: Sequence[Any], batch_size: int
     ) -> list[tuple[list[Any], HostCopy]]:
-        """Queue the forwards of the items not in the memo; ``store`` their (chunk keys, outputs) later.
+        """Queue the forwards (and host copies) of the items not in the memo; ``store`` them later.
         Forwards of one backbone never run concurrently (DINO's key capture hooks the shared model)."""
         with self._lock:
             missing: dict[tuple[str, str, str], Any] = {}
@@ -142,7 +142,7 @@ class Backbone:
         return launched
 
     def store(self, launched: list[tuple[list[Any], HostCopy]]) -> None:
-        """Copy launched outputs to the host (one copy per chunk) and into the memo."""
+        """Wait for the launched chunks' host copies and put the features into the memo."""
         with self._lock:
             self._store(launched)
             self._trim()

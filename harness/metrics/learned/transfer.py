@@ -136,14 +136,14 @@ def to_host(outputs: list[Any]) -> list[Any]:
 class HostCopy:
     """Outputs on their way to the host: ``result()`` waits for the copy and returns CPU tensors."""
 
-    def __init__(self, outputs: list[Any], host: Any = None, done: Any = None) -> None:
-        self._outputs = outputs
+    def __init__(self, outputs: list[Any] | None = None, host: Any = None, done: Any = None) -> None:
+        self._outputs = outputs  # kept only when no copy was queued (then copied on ``result()``)
         self._host = host
         self._done = done
 
     def result(self) -> list[Any]:
         if self._host is None:
-            return to_host(self._outputs)
+            return to_host(self._outputs or [])
         self._done.synchronize()
         return list(self._host)
 
@@ -164,4 +164,4 @@ def start_host_copy(outputs: list[Any]) -> HostCopy:
     host.copy_(stacked, non_blocking=True)
     done = torch.cuda.Event()
     done.record(torch.cuda.current_stream(stacked.device))
-    return HostCopy(outputs, host, done)
+    return HostCopy(host=host, done=done)  # the device outputs can be freed once the copy has run
