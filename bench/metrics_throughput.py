@@ -18,7 +18,7 @@ so host work overlaps the GPU there; the stage pass serialises them and its tota
 image sizes; LPIPS stays AlexNet): the forwards then cost little and the host-side stages can be
 measured on a CPU.
 
-Usage: python bench/metrics_throughput.py [--samples 512] [--batch-size 64] [--naive-samples 16] [--size 512]
+Usage: python bench/metrics_throughput.py [--samples 1024] [--batch-size 64] [--naive-samples 16] [--size 512]
        [--tiny] [--json OUT]
 """
 
@@ -203,7 +203,8 @@ def _pil_prep(image: np.ndarray, resize: int, crop: int, mean: tuple, std: tuple
     return x.unsqueeze(0).to(device)
 
 
-def naive_sample(metrics: list[Any], inp: Any, device: str) -> None:
+def naive_sample(metrics: list[Any], inp: Any, device: str, models: dict[int, Any]) -> None:
+    """``models``: a float32 copy of each backbone's model by ``id(backbone)`` (``float32_models``)."""
     import torch
 
     from harness.metrics.learned.clip import ClipMetric
@@ -213,8 +214,8 @@ def naive_sample(metrics: list[Any], inp: Any, device: str) -> None:
     with torch.inference_mode():
         for metric in metrics:
             backbone = metric.backbone()
+            model = models[id(backbone)]
             if isinstance(metric, ClipMetric):
-                model = backbone.model
                 kind = metric.name.split("@")[0]
                 images = {
                     "clip_i": (inp.edited, inp.sample.target),
@@ -230,9 +231,7 @@ def naive_sample(metrics: list[Any], inp: Any, device: str) -> None:
                     model.encode_text(backbone.tokenizer([inp.sample.captions[key]]).to(device))
             elif isinstance(metric, Dino):
                 for image in (inp.edited, inp.sample.target):
-                    backbone.model(
-                        pixel_values=_pil_prep(image, 256, 224, IMAGENET_MEAN, IMAGENET_STD, device)
-                    )
+                    model(pixel_values=_pil_prep(image, 256, 224, IMAGENET_MEAN, IMAGENET_STD, device))
             else:
                 a = torch.from_numpy(inp.edited).permute(2, 0, 1).float().div(127.5).sub(1).unsqueeze(0)
                 b = (
@@ -243,15 +242,23 @@ def naive_sample(metrics: list[Any], inp: Any, device: str) -> None:
                     .sub(1)
                     .unsqueeze(0)
                 )
-                backbone.model(a.to(device), b.to(device))
+                model(a.to(device), b.to(device))
     sync()
 
 
+def float32_models(metrics: list[Any]) -> dict[int, Any]:
+    """A float32 copy of every backbone's model (the harness keeps some weights in float16 on a GPU)."""
+    import copy
+
+    return {id(m.backbone()): copy.deepcopy(m.backbone().model).float() for m in metrics}
+
+
 def time_naive(metrics: list[Any], batch: list[Any], device: str) -> float:
-    naive_sample(metrics, batch[0], device)  # warm-up
+    models = float32_models(metrics)
+    naive_sample(metrics, batch[0], device, models)  # warm-up
     start = time.perf_counter()
     for inp in batch:
-        naive_sample(metrics, inp, device)
+        naive_sample(metrics, inp, device, models)
     return len(batch) / (time.perf_counter() - start)
 
 
@@ -314,9 +321,18 @@ def significant(value: float, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
+def report(result: dict[str, Any], path: str) -> None:
+    """Print ``result`` as JSON and, when ``path`` is given, write it there too."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=512)
+    parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--naive-samples", type=int, default=16)
     parser.add_argument("--size", type=int, default=512)
@@ -381,12 +397,10 @@ def main() -> None:
             ),
             ideal_set_samples_per_s=round(ideal, 1),
             fraction_of_ideal=round(batched / ideal, 3),
+            # the median batch of the stream (the first has no earlier batch to overlap with)
+            steady_fraction_of_ideal=round(args.batch_size / float(np.median(laps)) / ideal, 3),
         )
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    report(result, args.json)
 
 
 if __name__ == "__main__":

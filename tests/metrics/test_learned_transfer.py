@@ -60,3 +60,39 @@ def test_learned_values_on_cuda_match_the_cpu(random_weights, tiny_clip_arch, ti
     }
     for name, values in on_cpu.items():
         assert on_cuda[name] == pytest.approx(values, abs=2e-3), name
+
+
+def test_half_weights_give_the_same_values_as_autocast_casting(
+    random_weights, tiny_clip_arch, tiny_vit_dir, batch_maker, monkeypatch
+):
+    """Under float16 autocast, float16 weights stored once give the per-call casts' values: the weights
+    are rounded the same way; only cuBLAS's choice of float16 kernel may differ (last-digit rounding)."""
+    from harness.metrics.learned import backbones, weights
+    from harness.metrics.learned.base import score_metric_set
+    from harness.metrics.learned.clip import ClipDir, ClipI, ClipT
+    from harness.metrics.learned.dino import Dino
+    from harness.metrics.learned.lpips_metric import Lpips
+
+    def metrics() -> list:
+        arch = tiny_clip_arch
+        return [ClipI(arch=arch), ClipT(arch=arch), ClipDir(arch=arch), Dino(arch=str(tiny_vit_dir)), Lpips()]
+
+    batch = batch_maker(6, seed=11)
+    weights.configure(device="cuda", mixed_precision=True)
+    values = {}
+    states = {}
+    for half in (False, True):
+        backbones.clear_backbones()
+        monkeypatch.setattr(backbones, "HALF_WEIGHTS", half)
+        chosen = metrics()
+        for metric in chosen:
+            model = metric.backbone().model
+            if half:  # the first pass's float32 weights, rounded into the float16 parameters
+                model.load_state_dict(states[metric.name])
+            else:
+                states[metric.name] = {k: v.clone() for k, v in model.state_dict().items()}
+        dtypes = {p.dtype for m in chosen for p in m.backbone().model.parameters()}
+        assert (torch.float16 in dtypes) == half
+        values[half] = {name: [r.value for r in rs] for name, rs in score_metric_set(chosen, batch).items()}
+    for name, expected in values[False].items():
+        assert values[True][name] == pytest.approx(expected, abs=1e-3), name

@@ -7,6 +7,8 @@ an image is preprocessed and sent through a backbone once per batch however many
 batch size, under fp16 autocast on CUDA, each chunk's copy to pinned host memory queued right behind it;
 ``PendingFeatures.complete()`` (``prefetch`` does both) waits for the copies and fills the memos.
 Backbones that preprocess images the same way (CLIP ViT-B/32 and ViT-L/14) share the prepared input.
+On CUDA with mixed precision, the weights autocast would cast at every call are kept in float16 and
+inputs are prepared in float16 (``HALF_WEIGHTS``, ``HALF_PREP``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ __all__ = [
 ]
 
 MEMO_ENTRIES = 4096
+# Prepare (convert, resize, normalise) images in float16 when the forwards run under float16 autocast:
+# they would be cast to float16 at the first layer anyway, and half-size tensors halve the memory traffic
+# of the resize. ``bench/metrics_profile.py`` switches it off to compare.
+HALF_PREP = True
+# Keep the weights that float16 autocast casts at every call (linear, convolution and attention
+# projections) in float16 from loading on: they are rounded the same way, and each forward saves one
+# cast kernel and one dispatch per weight; the host's launches bound a batch (``keep_half_weights``).
+HALF_WEIGHTS = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,10 @@ class Backbone:
     def smoke(self) -> bool:
         return self.source.smoke
 
+    @property
+    def autocast_half(self) -> bool:
+        return self.dtype == "float16" and self.device.startswith("cuda")
+
     def weights_fingerprint(self) -> dict[str, Any]:
         return {
             "family": self.spec.family,
@@ -98,7 +112,7 @@ class Backbone:
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         import torch
 
-        if self.dtype == "float16" and self.device.startswith("cuda"):
+        if self.autocast_half:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()
 
@@ -179,12 +193,13 @@ class Backbone:
     def _prepare(self, images: Sequence[np.ndarray], prep: ImagePrep) -> Any:
         import torch
 
+        dtype = torch.float16 if HALF_PREP and self.autocast_half else torch.float32
         x = torch.stack([device_image(image, self.device) for image in images])
-        x = x.permute(0, 3, 1, 2).float().div_(255.0)
+        x = x.permute(0, 3, 1, 2).to(dtype, memory_format=torch.contiguous_format).div_(255.0)
         x = _resize_crop(x, prep)
         if prep.scale == "symmetric":
             x = x * 2.0 - 1.0
-        mean, std = _normalisers(self.device, tuple(prep.mean), tuple(prep.std))
+        mean, std = _normalisers(self.device, tuple(prep.mean), tuple(prep.std), dtype)
         return (x - mean) / std
 
     def run_images(
@@ -203,14 +218,16 @@ class Backbone:
 
 
 @functools.cache
-def _normalisers(device: str, mean: tuple[float, ...], std: tuple[float, ...]) -> tuple[Any, Any]:
+def _normalisers(
+    device: str, mean: tuple[float, ...], std: tuple[float, ...], dtype: Any = None
+) -> tuple[Any, Any]:
     """Mean and std as (1,3,1,1) device tensors, made once: building them per batch would be a
     synchronous host-to-device copy, which stalls the host until the queued forwards finish."""
     import torch
 
     return (
-        torch.tensor(mean, device=device).view(1, 3, 1, 1),
-        torch.tensor(std, device=device).view(1, 3, 1, 1),
+        torch.tensor(mean, device=device, dtype=dtype).view(1, 3, 1, 1),
+        torch.tensor(std, device=device, dtype=dtype).view(1, 3, 1, 1),
     )
 
 
@@ -252,8 +269,32 @@ def get_backbone(spec: BackboneSpec, factory: Callable[[BackboneSpec, str, str],
         if backbone is None:
             backbone = factory(spec, device, dtype)
             backbone.load(config)
+            if HALF_WEIGHTS and backbone.autocast_half:
+                keep_half_weights(backbone.model)
             _cache[key] = backbone
         return backbone
+
+
+def keep_half_weights(model: Any) -> int:
+    """Store the weights and biases of ``model``'s linear, convolution and multi-head attention modules
+    in float16; norms, embeddings and bare parameters stay float32. Under float16 autocast the model
+    computes with the same float16 weights (autocast rounds them at every call, the same way; cuBLAS
+    may still pick another float16 kernel, so values can differ in the last digits). A converted model
+    must only run under autocast. Returns how many tensors were converted."""
+    import torch
+
+    layers = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d)
+    projections = {"in_proj_weight", "in_proj_bias", "q_proj_weight", "k_proj_weight", "v_proj_weight"}
+    converted = 0
+    for module in model.modules():
+        if isinstance(module, (*layers, torch.nn.MultiheadAttention)):
+            for name, param in module.named_parameters(recurse=False):
+                # an attention module's bias_k / bias_v are concatenated, not cast: they stay float32
+                wanted = isinstance(module, layers) or name in projections
+                if wanted and param.dtype == torch.float32:
+                    param.data = param.data.half()
+                    converted += 1
+    return converted
 
 
 def clear_backbones() -> None:
