@@ -40,6 +40,9 @@ def sft_command(
     word_noise: float = typer.Option(
         0.1, help="fraction of free instruction words replaced by random strings"
     ),
+    size_synonyms: float = typer.Option(
+        0.5, help="in the noisy copies, how often a size value is written as a synonym (big, tiny, ...)"
+    ),
     resume: str = typer.Option(None, help="continue from a checkpoint directory of this stage"),
     workers: int = typer.Option(None, help="processes generating and grounding samples"),
     seed: int = typer.Option(0),
@@ -63,6 +66,7 @@ def sft_command(
         batch_size=batch_size,
         learning_rate=lr,
         word_noise=word_noise,
+        size_synonyms=size_synonyms,
         resume_from=resume,
         seed=seed,
     )
@@ -165,6 +169,7 @@ def pipeline_command(
     base_model: str = typer.Option(None, help="fine-tune this (id, directory, .gguf, 'smollm2')"),
     lora_rank: int = typer.Option(0, help="> 0: LoRA adapter of this rank on the base model"),
     word_noise: float = typer.Option(0.2, help="SFT word-noise rate (0 for none)"),
+    size_synonyms: float = typer.Option(0.5, help="how often noisy copies write a size as a synonym"),
     sft_steps: int = typer.Option(8000),
     grpo_steps: int = typer.Option(80),
     grpo_seconds: float = typer.Option(150.0),
@@ -178,6 +183,9 @@ def pipeline_command(
     grpo_lr: float = typer.Option(1e-4),
     grpo_iterations: int = typer.Option(1, help="GRPO's mu: optimisation passes per generated batch"),
     grpo_noise: float = typer.Option(0.2, help="word-noise rate of the extra copy of each GRPO prompt"),
+    grpo_keep_solved: float = typer.Option(
+        1.0, help="< 1: keep only this share of the GRPO prompts the SFT policy already solves greedily"
+    ),
     sft_batch: int = typer.Option(128),
     sft_lr: float = typer.Option(1.5e-3),
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
@@ -195,6 +203,7 @@ def pipeline_command(
         base_model=base_model,
         lora_rank=lora_rank,
         word_noise=word_noise,
+        size_synonyms=size_synonyms,
         sft_steps=sft_steps,
         grpo_steps=grpo_steps,
         grpo_seconds=grpo_seconds,
@@ -208,6 +217,7 @@ def pipeline_command(
         grpo_lr=grpo_lr,
         grpo_iterations=grpo_iterations,
         grpo_noise=grpo_noise,
+        grpo_keep_solved=grpo_keep_solved,
         sft_batch=sft_batch,
         sft_lr=sft_lr,
         mirror=mirror,

@@ -8,6 +8,7 @@ centre). Only train splits feed training; the test split of synth-edit uses held
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import string
@@ -176,21 +177,42 @@ def _world_values() -> frozenset[str]:
     return frozenset(values)
 
 
-def add_word_noise(prompt: str, rate: float, rng: random.Random) -> str:
+@functools.cache
+def size_synonyms() -> dict[str, tuple[str, ...]]:
+    """Canonical size class -> the other words the tool layer's size vocabulary reads as it
+    (``referring.SIZE_WORDS``: small -> little, tiny; large -> big, huge)."""
+    from baselines.tools.classical.referring import SIZE_WORDS
+
+    table: dict[str, list[str]] = {}
+    for word, size in SIZE_WORDS.items():
+        if word != size:
+            table.setdefault(size, []).append(word)
+    return {size: tuple(sorted(words)) for size, words in table.items()}
+
+
+def add_word_noise(prompt: str, rate: float, rng: random.Random, synonyms: float = 0.0) -> str:
     """Replace a fraction ``rate`` of the instruction's words by random letter strings.
 
     Vocabulary-agnostic robustness noise: attribute values of the world (colours, shapes,
     sizes, ordinals), which the grounded scene can be matched against, are kept; any other word
     may be replaced, so the policy learns to infer the edit from what remains and from the scene
-    instead of leaning on one verb it saw in training.
+    instead of leaning on one verb it saw in training. With ``synonyms > 0`` a size value is,
+    with that probability, written as one of the tool vocabulary's other words for it
+    (``size_synonyms``): kept words then also vary, so the policy does not learn that any unseen
+    word next to a size or colour can be dropped.
     """
-    if rate <= 0 or not prompt.startswith("instruction: "):
+    if (rate <= 0 and synonyms <= 0) or not prompt.startswith("instruction: "):
         return prompt
     keep = _world_values()
+    others = size_synonyms()
     head, sep, rest = prompt.partition("\n")
-    words = head[len("instruction: ") :].split(" ")
-    noisy = [
-        (_pseudo_word(rng) if rng.random() < rate and w.strip(".,?;:!").lower() not in keep else w)
-        for w in words
-    ]
+    noisy = []
+    for word in head[len("instruction: ") :].split(" "):
+        bare = word.strip(".,?;:!").lower()
+        if synonyms > 0 and bare in others and rng.random() < synonyms:
+            noisy.append(word.lower().replace(bare, rng.choice(others[bare])))
+        elif rng.random() < rate and bare not in keep:  # one draw per word, as without synonyms
+            noisy.append(_pseudo_word(rng))
+        else:
+            noisy.append(word)
     return "instruction: " + " ".join(noisy) + sep + rest

@@ -33,7 +33,9 @@ class PipelineConfig:
     sft_batch: int = 128
     sft_lr: float = 1.5e-3
     word_noise: float = 0.2
+    size_synonyms: float = 0.5  # noisy copies write a size value as a tool-vocabulary synonym this often
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
+    grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
     grpo_steps: int = 80
     grpo_seconds: float = 150.0
     prompts_per_step: int = 16
@@ -108,7 +110,7 @@ def evaluate_baseline(name: str, pool: Any, test: Sequence[tuple[str, str, str, 
     }
 
 
-def noisy_copies(examples: Sequence[Any], rate: float, seed: int) -> list[Any]:
+def noisy_copies(examples: Sequence[Any], rate: float, seed: int, synonyms: float = 0.0) -> list[Any]:
     """The examples plus, when ``rate > 0``, one copy of each with word noise in the instruction."""
     import random
     from dataclasses import replace
@@ -118,7 +120,53 @@ def noisy_copies(examples: Sequence[Any], rate: float, seed: int) -> list[Any]:
     if rate <= 0:
         return list(examples)
     rng = random.Random(seed)
-    return list(examples) + [replace(e, prompt=add_word_noise(e.prompt, rate, rng)) for e in examples]
+    return list(examples) + [
+        replace(e, prompt=add_word_noise(e.prompt, rate, rng, synonyms)) for e in examples
+    ]
+
+
+def solved(suite: str, scores: dict[str, float]) -> bool:
+    """An exact result: synth-edit's exact checker passes, or photo-ops is within 40 dB of the target."""
+    if suite == "synth-edit":
+        return scores.get("synth_exact", 0.0) >= 1.0
+    return scores.get("psnr", 0.0) >= 40.0
+
+
+def unsolved_first(
+    checkpoint: str, pool: Any, examples: Sequence[Any], keep_solved: float, seed: int
+) -> tuple[list[Any], dict[str, Any]]:
+    """The GRPO prompts the policy at ``checkpoint`` gets wrong with its greedy plan, plus a random
+    ``keep_solved`` share of those it gets right. A prompt it always solves gives a group of equal
+    rewards, hence no GRPO gradient; filtering them up front spends the generation budget on
+    prompts where the group's outcomes can differ."""
+    import random
+
+    from imageedit_r1.policy import load_policy
+    from imageedit_r1.rollouts import evaluate_rollouts
+
+    began = time.perf_counter()
+    policy = load_policy(checkpoint)
+    plans = policy.generate([e.prompt for e in examples], max_new_tokens=160, batch_size=256)
+    del policy
+    scores = pool.map(
+        evaluate_rollouts, [(e.sample_id, e.suite, plan) for e, plan in zip(examples, plans, strict=True)]
+    )
+    rng = random.Random(seed)
+    kept, right = [], 0
+    for example, score in zip(examples, scores, strict=True):
+        if solved(example.suite, score):
+            right += 1
+            if rng.random() >= keep_solved:
+                continue
+        kept.append(example)
+    summary = {
+        "prompts": len(examples),
+        "solved_greedily": right,
+        "kept": len(kept),
+        "keep_solved": keep_solved,
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+    return kept, summary
 
 
 def mirror(out: Path, target: Path) -> None:
@@ -219,6 +267,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             batch_size=config.sft_batch,
             learning_rate=config.sft_lr,
             word_noise=config.word_noise,
+            size_synonyms=config.size_synonyms,
             seed=config.seed,
         )
         if config.init_sft:
@@ -235,8 +284,16 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         save("eval:sft", evaluate_checkpoint(sft_checkpoint, pool, test_items))
 
         grpo_examples = noisy_copies(
-            [e for e in train.examples if e.sample_id in train.samples], config.grpo_noise, config.seed
+            [e for e in train.examples if e.sample_id in train.samples],
+            config.grpo_noise,
+            config.seed,
+            config.size_synonyms,
         )
+        if config.grpo_keep_solved < 1.0:
+            grpo_examples, summary = unsolved_first(
+                sft_checkpoint, pool, grpo_examples, config.grpo_keep_solved, config.seed
+            )
+            save("grpo-prompts", summary)
         for variant in config.rewards:
             grpo_config = GRPORunConfig(
                 output_dir=str(out / f"grpo_{variant}"),

@@ -35,6 +35,7 @@ class SFTConfig:
     weight_decay: float = 0.01
     max_length: int = 384
     word_noise: float = 0.0
+    size_synonyms: float = 0.0  # in the noisy variants, write a size value as a synonym this often
     noise_variants: int = 2
     mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
@@ -49,11 +50,11 @@ def pretokenize(
     """Every example once as is and ``noise_variants`` times with word noise, tokenized up front."""
     from imageedit_r1.data import add_word_noise
 
-    variants = config.noise_variants if config.word_noise > 0 else 0
+    variants = config.noise_variants if config.word_noise > 0 or config.size_synonyms > 0 else 0
     prompts = [e.prompt for e in examples]
     completions = [e.completion for e in examples]
     for _ in range(variants):
-        prompts += [add_word_noise(e.prompt, config.word_noise, rng) for e in examples]
+        prompts += [add_word_noise(e.prompt, config.word_noise, rng, config.size_synonyms) for e in examples]
         completions += [e.completion for e in examples]
     prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(completions, add_special_tokens=False)["input_ids"]

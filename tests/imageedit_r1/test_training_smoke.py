@@ -14,6 +14,7 @@ from imageedit_r1.editor import ImageEditR1Editor  # noqa: E402
 from imageedit_r1.rollouts import RolloutPool  # noqa: E402
 from imageedit_r1.toolbox import default_toolbox  # noqa: E402
 from imageedit_r1.training.grpo import GRPORunConfig, train_grpo  # noqa: E402
+from imageedit_r1.training.pipeline import unsolved_first  # noqa: E402
 from imageedit_r1.training.sft import SFTConfig, train_sft  # noqa: E402
 
 
@@ -37,6 +38,10 @@ def test_sft_then_grpo_smoke(tmp_path, synth_samples, synth_examples):
     assert (tmp_path / "sft" / "sft_curve.png").exists()
 
     pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
+    # the GRPO prompt filter: every prompt the greedy plan gets wrong stays, no solved one does
+    kept, summary = unsolved_first(str(sft_dir), pool, examples, keep_solved=0.0, seed=0)
+    assert summary["prompts"] == len(examples)
+    assert summary["kept"] == len(kept) == len(examples) - summary["solved_greedily"]
     grpo = train_grpo(
         examples,
         pool,

@@ -1,0 +1,40 @@
+"""Training-prompt noise: random strings for free words, tool-vocabulary synonyms for sizes."""
+
+import random
+
+from imageedit_r1.data import add_word_noise, size_synonyms
+from imageedit_r1.training.pipeline import solved
+
+PROMPT = (
+    "instruction: Make the small red circle large, then drop the tiny square.\nscene: o1 red circle small"
+)
+
+
+def test_size_synonyms_come_from_the_tool_vocabulary():
+    assert size_synonyms() == {"small": ("little", "tiny"), "large": ("big", "huge")}
+
+
+def test_synonyms_replace_only_size_values_and_keep_the_scene():
+    noisy = add_word_noise(PROMPT, 0.0, random.Random(0), synonyms=1.0)
+    head, scene = noisy.split("\n")
+    words = head.removeprefix("instruction: ").split(" ")
+    assert words[2] in ("little", "tiny") and words[5] in ("big,", "huge,")
+    assert words[:2] == ["Make", "the"] and words[3:5] == ["red", "circle"]
+    assert words[-2:] == ["tiny", "square."]  # not a canonical size: left as written
+    assert scene == "scene: o1 red circle small"
+
+
+def test_without_synonyms_the_noise_is_what_it_was():
+    """Size values are kept by word noise, and adding the synonym option at 0 draws the same noise."""
+    plain = add_word_noise(PROMPT, 0.5, random.Random(3))
+    same = add_word_noise(PROMPT, 0.5, random.Random(3), synonyms=0.0)
+    assert plain == same != PROMPT
+    kept = plain.split("\n")[0].split(" ")
+    assert "small" in kept and "red" in kept and "circle" in kept
+    assert add_word_noise(PROMPT, 0.0, random.Random(3)) == PROMPT
+
+
+def test_solved_means_exact():
+    assert solved("synth-edit", {"synth_exact": 1.0, "synth_partial": 1.0})
+    assert not solved("synth-edit", {"synth_exact": 0.0, "synth_partial": 0.9})
+    assert solved("photo-ops", {"psnr": 41.0}) and not solved("photo-ops", {"psnr": 39.9})
