@@ -61,14 +61,24 @@ class Deferred(Generic[T]):
         return self._run()
 
 
+# features (memo entries) one grouped prefetch computes at most: half of a backbone's memo, so none
+# is evicted before the calls that read it have run
+GROUPED_FEATURES = 2048
+
+
 class LocalExecutor:
     """Runs everything in this process, on the plan's live editor and metric objects. A submitted
-    call runs when its result is asked for, so the runner works batch after batch as before."""
+    call runs when its result is asked for, so the runner works batch after batch as before.
+
+    Learned metrics submitted for a batch are grouped: when the first of them runs, the features
+    of the queued learned calls (every metric and editor of the batch, up to ``GROUPED_FEATURES``)
+    are computed together, so each shared backbone runs over the batch once, not once per metric."""
 
     overlaps = False
 
     def __init__(self, plan: Any, **_: Any) -> None:
         self.plan = plan
+        self._queued: list[tuple[Any, list[ScoreInput]]] = []  # learned calls not yet prefetched
 
     def edit(self, editor_name: str, requests: list[EditRequest]) -> list[EditResult]:
         return list(self.plan.editors[editor_name].edit(requests))
@@ -80,10 +90,41 @@ class LocalExecutor:
         return Deferred(lambda: self.edit(editor_name, requests))
 
     def submit_score(self, metric_name: str, inputs: list[ScoreInput]) -> Pending[ScoreRecord]:
-        return Deferred(lambda: self.score(metric_name, inputs))
+        metric = self.plan.metrics[metric_name]
+        if not hasattr(metric, "feature_requests") or not inputs:
+            return Deferred(lambda: self.score(metric_name, inputs))
+        call = (metric, inputs)
+        self._queued.append(call)
+
+        def run() -> list[ScoreRecord]:
+            self._prefetch_group(call)
+            return self.score(metric_name, inputs)
+
+        return Deferred(run)
+
+    def _prefetch_group(self, call: tuple[Any, list[ScoreInput]]) -> None:
+        """If ``call`` is first in the queue, compute its features with those of the calls queued
+        after it; a call asked for out of order leaves the queue and computes its own."""
+        index = next((i for i, queued in enumerate(self._queued) if queued is call), None)
+        if index is None:
+            return  # its features came with an earlier group
+        if index > 0:
+            self._queued.pop(index)
+            return
+        from harness.metrics.learned.base import feature_requests_of, prefetch_calls
+
+        group: list[tuple[Any, list[ScoreInput]]] = []
+        features = 0
+        while self._queued:
+            size = len(feature_requests_of([self._queued[0]]))
+            if group and features + size > GROUPED_FEATURES:
+                break
+            group.append(self._queued.pop(0))
+            features += size
+        prefetch_calls(group)
 
     def close(self) -> None:
-        pass
+        self._queued.clear()
 
 
 def make_executor(name: str, plan: Any, **options: Any) -> Executor:

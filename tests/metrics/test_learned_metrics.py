@@ -115,6 +115,39 @@ def test_clip_metrics_share_one_forward_per_image(random_weights, tiny_clip_arch
     assert all(r.status == "ok" for records in results.values() for r in records)
 
 
+def test_local_executor_groups_a_batchs_learned_metrics(random_weights, tiny_clip_arch, batch_maker):
+    """The runner submits one call per metric; the local executor computes their features together,
+    so a backbone runs over the batch's distinct images once, and the records do not change."""
+    from types import SimpleNamespace
+
+    from harness.backends import LocalExecutor
+
+    metrics = {"clip_i": ClipI(arch=tiny_clip_arch), "clip_dir": ClipDir(arch=tiny_clip_arch)}
+    backbone = metrics["clip_i"].backbone()
+    calls = []
+    original = backbone.model.encode_image
+
+    def counting(x):
+        calls.append(x.shape[0])
+        return original(x)
+
+    backbone.model.encode_image = counting
+    batch = batch_maker(5, seed=4)
+    alone = {name: metric.score(batch) for name, metric in metrics.items()}
+    # metric by metric: clip_i encodes edited + target (10 images: chunks of 8 and 2), clip_dir the
+    # 5 sources its memo lacks (one chunk)
+    assert calls == [8, 2, 5]
+    backbone.clear_memo()
+    calls.clear()
+    executor = LocalExecutor(SimpleNamespace(metrics=metrics))
+    pending = {name: executor.submit_score(name, list(batch)) for name in metrics}
+    grouped = {name: call.result() for name, call in pending.items()}
+    assert calls == [8, 7]  # the 15 distinct images in one group
+    for name, records in grouped.items():
+        assert [r.value for r in records] == pytest.approx([r.value for r in alone[name]], abs=1e-6)
+        assert all(r.status == "ok" for r in records)
+
+
 def test_streamed_batches_match_batch_at_a_time_and_isolate_a_bad_sample(
     random_weights, tiny_clip_arch, tiny_vit_dir, batch_maker
 ):

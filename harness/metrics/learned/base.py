@@ -225,16 +225,37 @@ class LaunchedSet:
         }
 
 
-def launch_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> LaunchedSet:
-    """Queue the forwards every learned metric of ``metrics`` needs for ``batch``, grouped so that each
-    shared backbone runs once over the batch; nothing is copied back yet."""
+def feature_requests_of(
+    calls: Iterable[tuple[Any, Sequence[ScoreInput]]],
+) -> list[tuple[Backbone, FeatureRequest]]:
+    """The feature requests of every learned metric among (metric, inputs) calls; other metrics and
+    calls whose requests cannot be built (their own ``score`` records why) add nothing."""
     requests: list[tuple[Backbone, FeatureRequest]] = []
-    for metric in metrics:
+    for metric, batch in calls:
         if isinstance(metric, LearnedMetric):
             try:
                 requests += metric.feature_requests(batch)
             except Exception:
-                continue  # its own score() records the failure
+                continue
+    return requests
+
+
+def prefetch_calls(calls: Sequence[tuple[Any, Sequence[ScoreInput]]]) -> None:
+    """Compute the features of several (metric, inputs) calls together, grouped by backbone, into the
+    backbones' memos; each call's ``score`` then finds them there. A failure here is left to those
+    ``score`` calls, which isolate it per sample."""
+    requests = feature_requests_of(calls)
+    if requests:
+        try:
+            prefetch(requests, weights.current().batch_size)
+        except Exception:
+            pass
+
+
+def launch_metric_set(metrics: Sequence[Any], batch: Sequence[ScoreInput]) -> LaunchedSet:
+    """Queue the forwards every learned metric of ``metrics`` needs for ``batch``, grouped so that each
+    shared backbone runs once over the batch; nothing is copied back yet."""
+    requests = feature_requests_of((metric, batch) for metric in metrics)
     try:
         pending: PendingFeatures | None = launch_features(requests, weights.current().batch_size)
     except Exception:
