@@ -9,7 +9,10 @@ Reward variants (``make_reward``):
   photo-ops ``0.9 psnr``-vs-target (normalised over 10..50 dB); plus ``0.1`` format, minus clipped
   step / invalid-call penalties (cap 0.1 < the success weight);
 - ``f1``: the paper's reward: F1 of action / subject / goal against the ground-truth program
-  (weight 0.9) plus the same format reward and penalties.
+  (weight 0.9) plus the same format reward and penalties;
+- ``exact``: only the exact result counts: synth-edit ``0.9 synth_exact``, photo-ops ``0.9 psnr`` as
+  in ``harness``, plus the format reward, with no step penalty (invalid calls still cost): no partial
+  credit and no reason to prefer a shorter plan that misses a member of a set.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from imageedit_r1.environment import EditingEnvironment, EpisodeBudget
 from imageedit_r1.plan import decomposition_f1
 
 PSNR_BOUNDS = (10.0, 50.0)
-REWARD_VARIANTS = ("harness", "f1")
+REWARD_VARIANTS = ("harness", "f1", "exact")
 
 
 class RolloutExecutor:
@@ -111,17 +114,20 @@ def _f1_term(outcomes: Sequence[RolloutOutcome]) -> list[float | None]:
 def suite_reward(suite: str, variant: str, outcome_for: Callable[..., RolloutOutcome]) -> CompositeReward:
     if variant == "f1":
         return CompositeReward([("f1", 0.9, _f1_term)], outcome_for, penalties=Penalties(), name="reward_f1")
-    if variant != "harness":
+    if variant not in REWARD_VARIANTS:
         raise ValueError(f"unknown reward variant {variant!r}; choose one of {', '.join(REWARD_VARIANTS)}")
     if suite == "photo-ops":
         terms = [("psnr", 0.9, MetricReward("psnr", outcome_for, bounds=PSNR_BOUNDS))]
+    elif variant == "exact":
+        terms = [("synth_exact", 0.9, MetricReward("synth_exact", outcome_for))]
     else:
         terms = [
             ("synth_exact", 0.6, MetricReward("synth_exact", outcome_for)),
             ("synth_partial", 0.2, MetricReward("synth_partial", outcome_for)),
             ("preserve", 0.1, MetricReward("preserve_psnr", outcome_for, bounds=PSNR_BOUNDS)),
         ]
-    return CompositeReward(terms, outcome_for, penalties=Penalties(), name=f"reward_{suite}")
+    penalties = Penalties(per_step=0.0) if variant == "exact" else Penalties()
+    return CompositeReward(terms, outcome_for, penalties=penalties, name=f"reward_{suite}")
 
 
 class MultiSuiteReward:
