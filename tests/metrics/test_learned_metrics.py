@@ -89,6 +89,19 @@ def test_batch_of_one_and_batch_of_eight_agree(random_weights, tiny_clip_arch, t
         assert len(set(np.round(together, 6))) > 1, f"{metric.name} gives one value for different images"
 
 
+def count_image_encodes(backbone) -> list[int]:
+    """Wrap the backbone's image encoder; the returned list gets each call's batch size."""
+    sizes: list[int] = []
+    original = backbone.model.encode_image
+
+    def counting(x):
+        sizes.append(x.shape[0])
+        return original(x)
+
+    backbone.model.encode_image = counting
+    return sizes
+
+
 def test_clip_metrics_share_one_forward_per_image(random_weights, tiny_clip_arch, batch_maker):
     metrics = [
         ClipI(arch=tiny_clip_arch),
@@ -98,14 +111,7 @@ def test_clip_metrics_share_one_forward_per_image(random_weights, tiny_clip_arch
     ]
     backbone = metrics[0].backbone()
     assert all(m.backbone() is backbone for m in metrics)
-    seen = []
-    original = backbone.model.encode_image
-
-    def counting(x):
-        seen.append(x.shape[0])
-        return original(x)
-
-    backbone.model.encode_image = counting
+    seen = count_image_encodes(backbone)
     batch = batch_maker(6)
     results = score_metric_set(metrics, batch)
     # edited, source and target of each of the 6 samples: 18 distinct images, each encoded once
@@ -124,14 +130,7 @@ def test_local_executor_groups_a_batchs_learned_metrics(random_weights, tiny_cli
 
     metrics = {"clip_i": ClipI(arch=tiny_clip_arch), "clip_dir": ClipDir(arch=tiny_clip_arch)}
     backbone = metrics["clip_i"].backbone()
-    calls = []
-    original = backbone.model.encode_image
-
-    def counting(x):
-        calls.append(x.shape[0])
-        return original(x)
-
-    backbone.model.encode_image = counting
+    calls = count_image_encodes(backbone)
     batch = batch_maker(5, seed=4)
     alone = {name: metric.score(batch) for name, metric in metrics.items()}
     # metric by metric: clip_i encodes edited + target (10 images: chunks of 8 and 2), clip_dir the
