@@ -78,7 +78,9 @@ def sft_command(
 def grpo_command(
     init: str = typer.Option(..., "--init", help="SFT checkpoint (or any causal LM) to start from"),
     out: Path = typer.Option(..., "--out"),
-    reward: str = typer.Option("harness", help="harness (exact checker + preservation) or f1 (paper)"),
+    reward: str = typer.Option(
+        "harness", help="harness (exact checker + preservation), f1 (paper) or exact (exact result only)"
+    ),
     steps: int = typer.Option(200),
     synth: int = typer.Option(1500),
     photo: int = typer.Option(300),
