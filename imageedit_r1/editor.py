@@ -92,7 +92,9 @@ def _base_problem(base: str) -> str | None:
 
 class ImageEditR1Editor(BaseEditor):
     name = "imageedit-r1"
-    version = "2"  # 2: the toolbox reads size words (big, little, medium-sized) as size classes
+    # 2: the toolbox reads size words (big, little, medium-sized) as size classes;
+    # 3: and position words (lower-right, upper middle) as the named positions
+    version = "3"
     capabilities = EditorCapabilities(seeded=True, batch_size=64)
 
     def __init__(

@@ -8,6 +8,8 @@ returns a problem string, which the environment records as an invalid step.
 from __future__ import annotations
 
 from baselines.tools import ToolCall
+from baselines.tools.classical.referring import region_from_words, words_of
+from baselines.tools.specs import NAMED_POSITIONS
 from imageedit_r1.plan import WHOLE_IMAGE, SubEdit
 
 # action -> (tool, argument the goal fills); the subject fills "region".
@@ -38,6 +40,18 @@ POSITION_ALIASES = {"centre": "center"}
 ACTIONS: tuple[str, ...] = (*REGION_ACTIONS, "add", "background", *GLOBAL_OPS)
 
 
+def canonical_position(text: str) -> str:
+    """A position as the tool schema names it. 'centre' is 'center'; a position written in the tool
+    layer's position words ('lower-right', 'upper middle', 'the middle'), read the way the classic
+    pipeline's referring parser reads them, is its named position; anything else (a region handle,
+    or what the toolbox will report as an invalid position) is left as written."""
+    text = text.strip()
+    if text in NAMED_POSITIONS or text in POSITION_ALIASES:
+        return POSITION_ALIASES.get(text, text)
+    region = region_from_words(words_of(text))
+    return POSITION_ALIASES.get(region, region) if region else text
+
+
 def calls_for_subedit(subedit: SubEdit) -> tuple[list[ToolCall], str]:
     """The tool calls for ``subedit`` and an empty problem, or ([], why it maps to nothing)."""
     action, subject, goal = subedit.action, subedit.subject.strip(), subedit.goal.strip()
@@ -49,7 +63,7 @@ def calls_for_subedit(subedit: SubEdit) -> tuple[list[ToolCall], str]:
         if slot is not None:
             if not goal:
                 return [], f"{action} needs a goal"
-            arguments[slot] = POSITION_ALIASES.get(goal, goal) if slot == "to" else goal
+            arguments[slot] = canonical_position(goal) if slot == "to" else goal
         return [ToolCall(tool, arguments)], ""
     if action == "add":
         obj, _, position = goal.partition(ADD_SEPARATOR)
@@ -57,7 +71,7 @@ def calls_for_subedit(subedit: SubEdit) -> tuple[list[ToolCall], str]:
             return [], "add needs a goal 'OBJECT at POSITION'"
         arguments = {"object": obj.strip()}
         if position.strip():
-            arguments["position"] = POSITION_ALIASES.get(position.strip(), position.strip())
+            arguments["position"] = canonical_position(position)
         return [ToolCall("add_object", arguments)], ""
     if action == "background":
         if not goal:

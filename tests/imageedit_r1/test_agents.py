@@ -99,3 +99,29 @@ def test_size_words_of_the_tool_vocabulary_edit_like_the_canonical_sizes(synth_s
     _, episode = agents.execute(env, ' [{"action":"resize","subject":"o1","goal":"enormous"}]')
     failed = [step for step in episode.trace if step.status == "invalid"]
     assert episode.invalid_calls == 1 and "unknown size 'enormous'" in failed[0].message
+
+
+def test_position_words_of_the_tool_vocabulary_edit_like_the_named_positions(synth_samples):
+    """'lower-right', 'upper middle', 'the middle' are read as the named positions (the classic
+    pipeline's position words); a position with no position word stays an invalid call."""
+    sample = synth_samples[0]
+    agents = AgentSystem(default_toolbox, verify=False)
+
+    def run(move_to: str, add_at: str) -> tuple[np.ndarray, int]:
+        env, _ = agents.observe(sample.source, sample.instruction, seed=0)
+        plan = (
+            f'[{{"action":"move","subject":"o1","goal":"{move_to}"}},'
+            f'{{"action":"add","subject":"image","goal":"small magenta hexagon at {add_at}"}}]'
+        )
+        _, episode = agents.execute(env, " " + plan)
+        return episode.image, episode.invalid_calls
+
+    canonical, invalid = run("bottom-right", "top")
+    assert invalid == 0
+    for move_to, add_at in (("lower-right", "upper middle"), ("lower right corner", "upper-middle")):
+        image, invalid = run(move_to, add_at)
+        assert invalid == 0 and np.array_equal(image, canonical), (move_to, add_at)
+    assert np.array_equal(run("the middle", "top")[0], run("center", "top")[0])
+    assert not np.array_equal(run("bottom-left", "top")[0], canonical)
+    _, invalid = run("somewhere nice", "top")
+    assert invalid == 1
