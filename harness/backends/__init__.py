@@ -111,17 +111,16 @@ class LocalExecutor:
         if index > 0:
             self._queued.pop(index)
             return
-        from harness.metrics.learned.base import feature_requests_of, prefetch_calls
+        from harness.metrics.learned.base import feature_requests_of, prefetch_requests
 
-        group: list[tuple[Any, list[ScoreInput]]] = []
-        features = 0
+        requests: list[Any] = []
         while self._queued:
-            size = len(feature_requests_of([self._queued[0]]))
-            if group and features + size > GROUPED_FEATURES:
+            more = feature_requests_of([self._queued[0]])
+            if requests and len(requests) + len(more) > GROUPED_FEATURES:
                 break
-            group.append(self._queued.pop(0))
-            features += size
-        prefetch_calls(group)
+            self._queued.pop(0)
+            requests += more
+        prefetch_requests(requests)
 
     def close(self) -> None:
         self._queued.clear()

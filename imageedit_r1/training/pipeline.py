@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+EXACT_PSNR_DB = 40.0  # a photo-ops result this close to the exact target counts as solved
+
 
 @dataclass
 class PipelineConfig:
@@ -63,8 +65,8 @@ def _levels(values: Sequence[tuple[str, str, dict[str, float]]]) -> dict[str, di
             grouped[suite][level][name].append(value)
             grouped[suite]["all"][name].append(value)
             if name == "psnr":
-                grouped[suite][level]["psnr_ge_40db"].append(float(value >= 40.0))
-                grouped[suite]["all"]["psnr_ge_40db"].append(float(value >= 40.0))
+                grouped[suite][level]["psnr_ge_40db"].append(float(value >= EXACT_PSNR_DB))
+                grouped[suite]["all"]["psnr_ge_40db"].append(float(value >= EXACT_PSNR_DB))
     table: dict[str, dict[str, dict[str, float]]] = {}
     for suite, levels in grouped.items():
         table[suite] = {}
@@ -75,19 +77,32 @@ def _levels(values: Sequence[tuple[str, str, dict[str, float]]]) -> dict[str, di
     return table
 
 
-def evaluate_checkpoint(
-    checkpoint: str, pool: Any, test: Sequence[tuple[str, str, str, str]]
-) -> dict[str, Any]:
-    """Greedy plans for the held-out prompts, executed and scored in the pool."""
+def greedy_scores(
+    checkpoint: str, pool: Any, jobs: Sequence[tuple[str, str, str]]
+) -> tuple[list[str], list[dict[str, float]], float]:
+    """Greedy plans of the policy at ``checkpoint`` for (sample_id, suite, prompt) jobs, executed and
+    scored in the pool: (plans, raw metric values, seconds of generation)."""
     from imageedit_r1.policy import load_policy
     from imageedit_r1.rollouts import evaluate_rollouts
 
     began = time.perf_counter()
     policy = load_policy(checkpoint)
-    completions = policy.generate([prompt for _, _, _, prompt in test], max_new_tokens=160, batch_size=256)
+    plans = policy.generate([prompt for _, _, prompt in jobs], max_new_tokens=160, batch_size=256)
     generation_seconds = time.perf_counter() - began
+    del policy
     scores = pool.map(
-        evaluate_rollouts, [(sid, suite, c) for (sid, suite, _, _), c in zip(test, completions, strict=True)]
+        evaluate_rollouts, [(sid, suite, plan) for (sid, suite, _), plan in zip(jobs, plans, strict=True)]
+    )
+    return plans, scores, generation_seconds
+
+
+def evaluate_checkpoint(
+    checkpoint: str, pool: Any, test: Sequence[tuple[str, str, str, str]]
+) -> dict[str, Any]:
+    """Greedy plans for the held-out prompts, executed and scored in the pool."""
+    began = time.perf_counter()
+    completions, scores, generation_seconds = greedy_scores(
+        checkpoint, pool, [(sid, suite, prompt) for sid, suite, _, prompt in test]
     )
     return {
         "levels": _levels([(suite, level, s) for (_, suite, level, _), s in zip(test, scores, strict=True)]),
@@ -129,7 +144,7 @@ def solved(suite: str, scores: dict[str, float]) -> bool:
     """An exact result: synth-edit's exact checker passes, or photo-ops is within 40 dB of the target."""
     if suite == "synth-edit":
         return scores.get("synth_exact", 0.0) >= 1.0
-    return scores.get("psnr", 0.0) >= 40.0
+    return scores.get("psnr", 0.0) >= EXACT_PSNR_DB
 
 
 def unsolved_first(
@@ -141,16 +156,8 @@ def unsolved_first(
     prompts where the group's outcomes can differ."""
     import random
 
-    from imageedit_r1.policy import load_policy
-    from imageedit_r1.rollouts import evaluate_rollouts
-
     began = time.perf_counter()
-    policy = load_policy(checkpoint)
-    plans = policy.generate([e.prompt for e in examples], max_new_tokens=160, batch_size=256)
-    del policy
-    scores = pool.map(
-        evaluate_rollouts, [(e.sample_id, e.suite, plan) for e, plan in zip(examples, plans, strict=True)]
-    )
+    _, scores, _ = greedy_scores(checkpoint, pool, [(e.sample_id, e.suite, e.prompt) for e in examples])
     rng = random.Random(seed)
     kept, right = [], 0
     for example, score in zip(examples, scores, strict=True):

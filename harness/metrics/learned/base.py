@@ -240,11 +240,10 @@ def feature_requests_of(
     return requests
 
 
-def prefetch_calls(calls: Sequence[tuple[Any, Sequence[ScoreInput]]]) -> None:
-    """Compute the features of several (metric, inputs) calls together, grouped by backbone, into the
-    backbones' memos; each call's ``score`` then finds them there. A failure here is left to those
-    ``score`` calls, which isolate it per sample."""
-    requests = feature_requests_of(calls)
+def prefetch_requests(requests: Sequence[tuple[Backbone, FeatureRequest]]) -> None:
+    """Compute the features of several calls' requests (``feature_requests_of``) together, grouped by
+    backbone, into the backbones' memos; each call's ``score`` then finds them there. A failure here
+    is left to those ``score`` calls, which isolate it per sample."""
     if requests:
         try:
             prefetch(requests, weights.current().batch_size)
