@@ -118,7 +118,6 @@ def grpo_command(
         num_generations=generations,
         num_iterations=iterations,
         learning_rate=lr,
-        beta=beta,
         resume_from=resume,
         seed=seed,
     )
@@ -188,6 +187,9 @@ def pipeline_command(
     grpo_keep_solved: float = typer.Option(
         1.0, help="< 1: keep only this share of the GRPO prompts the SFT policy already solves greedily"
     ),
+    grpo_keep_relations: bool = typer.Option(
+        False, help="GRPO prompt noise keeps spatial reference words (left, right, above, largest, ...)"
+    ),
     sft_batch: int = typer.Option(128),
     sft_lr: float = typer.Option(1.5e-3),
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
@@ -220,6 +222,7 @@ def pipeline_command(
         grpo_iterations=grpo_iterations,
         grpo_noise=grpo_noise,
         grpo_keep_solved=grpo_keep_solved,
+        grpo_keep_relations=grpo_keep_relations,
         sft_batch=sft_batch,
         sft_lr=sft_lr,
         mirror=mirror,

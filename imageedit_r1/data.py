@@ -177,6 +177,15 @@ def _world_values() -> frozenset[str]:
     return frozenset(values)
 
 
+@functools.lru_cache(maxsize=1)
+def relation_words() -> frozenset[str]:
+    """The world's spatial reference words: sides, relations and superlatives of ``referring``
+    (left, right, top, bottom, above, below, largest, leftmost, ...), in their bare forms."""
+    from harness.suites.synth_edit.referring import ORDINAL_SIDES, SUPERLATIVES
+
+    return frozenset({*ORDINAL_SIDES, "above", "below", *SUPERLATIVES})
+
+
 @functools.cache
 def size_synonyms() -> dict[str, tuple[str, ...]]:
     """Canonical size class -> the other words the tool layer's size vocabulary reads as it
@@ -190,7 +199,9 @@ def size_synonyms() -> dict[str, tuple[str, ...]]:
     return {size: tuple(sorted(words)) for size, words in table.items()}
 
 
-def add_word_noise(prompt: str, rate: float, rng: random.Random, synonyms: float = 0.0) -> str:
+def add_word_noise(
+    prompt: str, rate: float, rng: random.Random, synonyms: float = 0.0, keep_relations: bool = False
+) -> str:
     """Replace a fraction ``rate`` of the instruction's words by random letter strings.
 
     Vocabulary-agnostic robustness noise: attribute values of the world (colours, shapes,
@@ -199,11 +210,13 @@ def add_word_noise(prompt: str, rate: float, rng: random.Random, synonyms: float
     instead of leaning on one verb it saw in training. With ``synonyms > 0`` a size value is,
     with that probability, written as one of the tool vocabulary's other words for it
     (``size_synonyms``): kept words then also vary, so the policy does not learn that any unseen
-    word next to a size or colour can be dropped.
+    word next to a size or colour can be dropped. With ``keep_relations`` the world's spatial
+    reference words (``relation_words``) are kept too, so a noisy prompt still says which object
+    is meant ("the one furthest to the right" keeps "right").
     """
     if (rate <= 0 and synonyms <= 0) or not prompt.startswith("instruction: "):
         return prompt
-    keep = _world_values()
+    keep = _world_values() | relation_words() if keep_relations else _world_values()
     others = size_synonyms()
     head, sep, rest = prompt.partition("\n")
     noisy = []

@@ -37,6 +37,7 @@ class PipelineConfig:
     word_noise: float = 0.2
     size_synonyms: float = 0.5  # noisy copies write a size value as a tool-vocabulary synonym this often
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
+    grpo_keep_relations: bool = False  # that noise keeps spatial reference words (left, above, ...)
     grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
     grpo_steps: int = 80
     grpo_seconds: float = 150.0
@@ -125,7 +126,9 @@ def evaluate_baseline(name: str, pool: Any, test: Sequence[tuple[str, str, str, 
     }
 
 
-def noisy_copies(examples: Sequence[Any], rate: float, seed: int, synonyms: float = 0.0) -> list[Any]:
+def noisy_copies(
+    examples: Sequence[Any], rate: float, seed: int, synonyms: float = 0.0, keep_relations: bool = False
+) -> list[Any]:
     """The examples plus, when ``rate > 0``, one copy of each with word noise in the instruction."""
     import random
     from dataclasses import replace
@@ -136,7 +139,7 @@ def noisy_copies(examples: Sequence[Any], rate: float, seed: int, synonyms: floa
         return list(examples)
     rng = random.Random(seed)
     return list(examples) + [
-        replace(e, prompt=add_word_noise(e.prompt, rate, rng, synonyms)) for e in examples
+        replace(e, prompt=add_word_noise(e.prompt, rate, rng, synonyms, keep_relations)) for e in examples
     ]
 
 
@@ -295,6 +298,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             config.grpo_noise,
             config.seed,
             config.size_synonyms,
+            config.grpo_keep_relations,
         )
         if config.grpo_keep_solved < 1.0:
             grpo_examples, summary = unsolved_first(

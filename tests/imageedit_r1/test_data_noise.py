@@ -2,7 +2,7 @@
 
 import random
 
-from imageedit_r1.data import add_word_noise, size_synonyms
+from imageedit_r1.data import add_word_noise, relation_words, size_synonyms
 from imageedit_r1.training.pipeline import solved
 
 PROMPT = (
@@ -38,3 +38,17 @@ def test_solved_means_exact():
     assert solved("synth-edit", {"synth_exact": 1.0, "synth_partial": 1.0})
     assert not solved("synth-edit", {"synth_exact": 0.0, "synth_partial": 0.9})
     assert solved("photo-ops", {"psnr": 41.0}) and not solved("photo-ops", {"psnr": 39.9})
+
+
+def test_kept_relations_survive_full_noise():
+    """At noise rate 1 every free word is replaced; with ``keep_relations`` the spatial reference
+    words stay, and without it they go like any other free word."""
+    prompt = (
+        "instruction: Recolour the object furthest to the right, above the largest star, to blue.\nscene: -"
+    )
+    kept = add_word_noise(prompt, 1.0, random.Random(1), keep_relations=True).split("\n")[0].split(" ")
+    assert [w for w in kept if w.strip(".,") in relation_words()] == ["right,", "above", "largest"]
+    assert "star," in kept and "blue." in kept and "furthest" not in kept and "object" not in kept
+    dropped = add_word_noise(prompt, 1.0, random.Random(1)).split("\n")[0].split(" ")
+    assert not {w.strip(".,") for w in dropped} & relation_words()
+    assert relation_words() >= {"left", "right", "top", "bottom", "above", "below", "leftmost"}
