@@ -43,6 +43,9 @@ def sft_command(
     size_synonyms: float = typer.Option(
         0.5, help="in the noisy copies, how often a size value is written as a synonym (big, tiny, ...)"
     ),
+    keep_relations: bool = typer.Option(
+        False, help="the word noise keeps spatial reference words (left, right, above, largest, ...)"
+    ),
     resume: str = typer.Option(None, help="continue from a checkpoint directory of this stage"),
     workers: int = typer.Option(None, help="processes generating and grounding samples"),
     seed: int = typer.Option(0),
@@ -51,7 +54,8 @@ def sft_command(
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
-    examples, skipped = graph_examples(synth, "train", seed=seed, workers=workers) if synth else ([], [])
+    # the suite's own train split (generator seed 0); --seed draws only the training randomness
+    examples, skipped = graph_examples(synth, "train", workers=workers) if synth else ([], [])
     if photo:
         corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
         examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
@@ -67,6 +71,7 @@ def sft_command(
         learning_rate=lr,
         word_noise=word_noise,
         size_synonyms=size_synonyms,
+        keep_relations=keep_relations,
         resume_from=resume,
         seed=seed,
     )
@@ -171,6 +176,7 @@ def pipeline_command(
     lora_rank: int = typer.Option(0, help="> 0: LoRA adapter of this rank on the base model"),
     word_noise: float = typer.Option(0.2, help="SFT word-noise rate (0 for none)"),
     size_synonyms: float = typer.Option(0.5, help="how often noisy copies write a size as a synonym"),
+    keep_relations: bool = typer.Option(False, help="SFT word noise keeps spatial reference words"),
     sft_steps: int = typer.Option(8000),
     grpo_steps: int = typer.Option(80),
     grpo_seconds: float = typer.Option(150.0),
@@ -208,6 +214,7 @@ def pipeline_command(
         lora_rank=lora_rank,
         word_noise=word_noise,
         size_synonyms=size_synonyms,
+        keep_relations=keep_relations,
         sft_steps=sft_steps,
         grpo_steps=grpo_steps,
         grpo_seconds=grpo_seconds,

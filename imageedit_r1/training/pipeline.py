@@ -36,6 +36,7 @@ class PipelineConfig:
     sft_lr: float = 1.5e-3
     word_noise: float = 0.2
     size_synonyms: float = 0.5  # noisy copies write a size value as a tool-vocabulary synonym this often
+    keep_relations: bool = False  # SFT word noise keeps spatial reference words (left, above, ...)
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
     grpo_keep_relations: bool = False  # that noise keeps spatial reference words (left, above, ...)
     grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
@@ -218,7 +219,9 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             mirror(out, Path(config.mirror))
         print(f"[{value['elapsed']:7.1f}s] {stage}: {json.dumps(value, default=str)[:600]}", flush=True)
 
-    graph, graph_skipped = graph_examples(config.sft_synth, "train", seed=config.seed, workers=config.workers)
+    # The data are the suite's own train split (generator seed 0), the same samples the grounded
+    # corpus renders; ``config.seed`` draws only the training randomness (noise, filter, trainer).
+    graph, graph_skipped = graph_examples(config.sft_synth, "train", workers=config.workers)
     grounded_counts = {"synth-edit": config.grpo_samples, "photo-ops": config.sft_photo}
     train = build_corpus(
         {k: v for k, v in grounded_counts.items() if v},
@@ -278,6 +281,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             learning_rate=config.sft_lr,
             word_noise=config.word_noise,
             size_synonyms=config.size_synonyms,
+            keep_relations=config.keep_relations,
             seed=config.seed,
         )
         if config.init_sft:

@@ -36,6 +36,7 @@ class SFTConfig:
     max_length: int = 384
     word_noise: float = 0.0
     size_synonyms: float = 0.0  # in the noisy variants, write a size value as a synonym this often
+    keep_relations: bool = False  # the noise keeps spatial reference words (left, above, largest, ...)
     noise_variants: int = 2
     mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
@@ -54,7 +55,10 @@ def pretokenize(
     prompts = [e.prompt for e in examples]
     completions = [e.completion for e in examples]
     for _ in range(variants):
-        prompts += [add_word_noise(e.prompt, config.word_noise, rng, config.size_synonyms) for e in examples]
+        prompts += [
+            add_word_noise(e.prompt, config.word_noise, rng, config.size_synonyms, config.keep_relations)
+            for e in examples
+        ]
         completions += [e.completion for e in examples]
     prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(completions, add_special_tokens=False)["input_ids"]
