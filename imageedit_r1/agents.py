@@ -7,7 +7,9 @@
   checks: 'move X to where Y was' after Y moved); ``SequencingAgent`` drops exact duplicates;
 - synthesis: ``imageedit_r1.synthesis`` maps each sub-edit to the tool that performs it;
 - verification: when the toolbox has ``verify``, each executed sub-edit is checked and the verdict
-  lands in the trace (rewards use the harness checkers, not this verdict).
+  lands in the trace (rewards use the harness checkers, not this verdict). A plan the tools reject
+  (not a plan, an invalid call, a tool error) goes back to decomposition when a ``resample``
+  function is given: sampled plans are tried in order and the first one the tools accept is kept.
 """
 
 from __future__ import annotations
@@ -46,6 +48,17 @@ class AgentRun:
     completion: str
     plan: PlanParse
     episode: Episode
+    rejected: tuple[tuple[str, str], ...] = ()  # the other plans tried and rejected, with the reason
+
+
+def rejection(run: AgentRun) -> str:
+    """Why the tools reject ``run``'s plan ("" when they accept it): the plan does not parse, a call
+    is invalid or a tool failed on it. Says nothing about whether the edit is the right one."""
+    if not run.plan.ok:
+        return run.plan.error or "not a plan"
+    if run.episode.invalid_calls or run.episode.tool_errors or run.episode.errors:
+        return "; ".join(run.episode.errors[:2]) or "invalid call"
+    return ""
 
 
 class AgentSystem:
@@ -57,9 +70,11 @@ class AgentSystem:
         generate: Callable[[list[str]], list[str]] | None = None,
         budget: EpisodeBudget | None = None,
         verify: bool = True,
+        resample: Callable[[str, int], list[str]] | None = None,
     ) -> None:
         self.toolbox_factory = toolbox_factory
         self.generate = generate
+        self.resample = resample  # (prompt, seed) -> sampled plans, tried when the tools reject one
         self.budget = budget or EpisodeBudget()
         self.sequencing = SequencingAgent()
         self.verify = verify
@@ -92,7 +107,27 @@ class AgentSystem:
         observed = [self.observe(source, instruction, seed) for source, instruction, seed in items]
         completions = self.generate([prompt for _, prompt in observed])
         runs = []
-        for (env, prompt), completion in zip(observed, completions, strict=True):
+        for item, (env, prompt), completion in zip(items, observed, completions, strict=True):
             plan, episode = self.execute(env, completion)
-            runs.append(AgentRun(prompt, completion, plan, episode))
+            run = AgentRun(prompt, completion, plan, episode)
+            if self.resample is not None and rejection(run):
+                run = self.replan(run, *item)
+            runs.append(run)
         return runs
+
+    def replan(self, first: AgentRun, source: Image, instruction: str, seed: int) -> AgentRun:
+        """Try sampled plans after ``first`` was rejected; the first accepted one wins, else ``first``
+        stays (every rejected plan is kept in the run's ``rejected``)."""
+        assert self.resample is not None
+        rejected = [(first.completion, rejection(first))]
+        for completion in self.resample(first.prompt, seed):
+            env, _ = self.observe(source, instruction, seed)
+            plan, episode = self.execute(env, completion)
+            candidate = AgentRun(first.prompt, completion, plan, episode)
+            reason = rejection(candidate)
+            if not reason:
+                candidate.rejected = tuple(rejected)
+                return candidate
+            rejected.append((completion, reason))
+        first.rejected = tuple(rejected[1:])
+        return first

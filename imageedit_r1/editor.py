@@ -93,8 +93,9 @@ def _base_problem(base: str) -> str | None:
 class ImageEditR1Editor(BaseEditor):
     name = "imageedit-r1"
     # 2: the toolbox reads size words (big, little, medium-sized) as size classes;
-    # 3: and position words (lower-right, upper middle) as the named positions
-    version = "3"
+    # 3: and position words (lower-right, upper middle) as the named positions;
+    # 4: a plan the tools reject goes back to the policy for sampled alternatives (``replans``)
+    version = "4"
     capabilities = EditorCapabilities(seeded=True, batch_size=64)
 
     def __init__(
@@ -105,6 +106,8 @@ class ImageEditR1Editor(BaseEditor):
         max_new_tokens: int = 160,
         generation_batch: int = 64,
         verify: bool = True,
+        replans: int = 4,
+        replan_temperature: float = 0.7,
         **_: Any,
     ) -> None:
         self.checkpoint = resolve_checkpoint(checkpoint or arg)
@@ -112,6 +115,8 @@ class ImageEditR1Editor(BaseEditor):
         self.max_new_tokens = max_new_tokens
         self.generation_batch = generation_batch
         self.verify = verify
+        self.replans = replans
+        self.replan_temperature = replan_temperature
         self._agents: Any = None
         self._load_error = ""
         self.card = checkpoint_card(Path(self.checkpoint))
@@ -132,6 +137,8 @@ class ImageEditR1Editor(BaseEditor):
             "max_new_tokens": self.max_new_tokens,
             "verify": self.verify,
             "greedy": True,
+            "replans": self.replans,
+            "replan_temperature": self.replan_temperature,
         }
 
     def _system(self) -> Any:
@@ -155,7 +162,24 @@ class ImageEditR1Editor(BaseEditor):
                     prompts, max_new_tokens=self.max_new_tokens, batch_size=self.generation_batch
                 )
 
-            self._agents = AgentSystem(default_toolbox, generate, verify=self.verify)
+            def resample(prompt: str, seed: int) -> list[str]:
+                import torch
+
+                device = torch.device(policy.device)
+                forked = [device.index or 0] if device.type == "cuda" else []
+                with torch.random.fork_rng(devices=forked):  # seeded by the request alone, batch-invariant
+                    torch.manual_seed(seed)
+                    return policy.generate(
+                        [prompt],
+                        max_new_tokens=self.max_new_tokens,
+                        do_sample=True,
+                        temperature=self.replan_temperature,
+                        num_return_sequences=self.replans,
+                    )
+
+            self._agents = AgentSystem(
+                default_toolbox, generate, verify=self.verify, resample=resample if self.replans > 0 else None
+            )
         return self._agents
 
     def edit(self, requests: Sequence[EditRequest]) -> list[EditResult]:
@@ -181,7 +205,11 @@ class ImageEditR1Editor(BaseEditor):
             status="ok" if run.plan.ok else "invalid",
             message=run.plan.error or json.dumps([s.to_dict() for s in run.plan.subedits]),
         )
-        trace = [plan_step, *run.episode.trace]
+        rejected = [
+            TraceStep(tool="plan", arguments={"policy_output": text[:2000]}, status="rejected", message=why)
+            for text, why in run.rejected
+        ]
+        trace = [*rejected, plan_step, *run.episode.trace]
         usage = Usage(calls=len(run.episode.trace), seconds=seconds)
         provider = {"end_reason": run.episode.end_reason, "invalid_calls": run.episode.invalid_calls}
         if not run.plan.subedits:

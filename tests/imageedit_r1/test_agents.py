@@ -125,3 +125,44 @@ def test_position_words_of_the_tool_vocabulary_edit_like_the_named_positions(syn
     assert not np.array_equal(run("bottom-left", "top")[0], canonical)
     _, invalid = run("somewhere nice", "top")
     assert invalid == 1
+
+
+def test_a_rejected_plan_goes_back_for_sampled_alternatives(synth_samples):
+    """Verification rejects an unparseable plan and one with an invalid call; the first sampled plan
+    the tools accept is executed, and both rejected plans stay in the run with their reasons."""
+    sample = synth_samples[0]
+    agents = AgentSystem(default_toolbox, verify=False)
+    env, _ = agents.observe(sample.source, sample.instruction, seed=0)
+    good = " " + format_plan(reference_subedits(sample, env.regions()))
+    bad = '[{"action":"recolor","subject":"o99","goal":"blue"}]'
+    asked = []
+
+    def resample(prompt, seed):
+        asked.append((prompt.split("\n")[0], seed))
+        return [bad, good, "never tried"]
+
+    agents = AgentSystem(default_toolbox, _scripted(["recolor it please"]), verify=False, resample=resample)
+    run = agents.run([(sample.source, sample.instruction, 7)])[0]
+    assert asked == [(f"instruction: {sample.instruction}", 7)]
+    assert run.completion == good and run.episode.invalid_calls == 0
+    assert [text for text, _ in run.rejected] == ["recolor it please", bad]
+    assert run.rejected[0][1] == "no JSON array in the policy output" and "o99" in run.rejected[1][1]
+
+
+def test_an_accepted_plan_is_not_resampled_and_all_rejected_keeps_the_first(synth_samples):
+    sample = synth_samples[0]
+    agents = AgentSystem(default_toolbox, verify=False)
+    env, _ = agents.observe(sample.source, sample.instruction, seed=0)
+    good = " " + format_plan(reference_subedits(sample, env.regions()))
+
+    def refuse(prompt, seed):
+        raise AssertionError("an accepted plan must not be resampled")
+
+    accepted = AgentSystem(default_toolbox, _scripted([good]), verify=False, resample=refuse)
+    assert accepted.run([(sample.source, sample.instruction, 0)])[0].rejected == ()
+    stubborn = AgentSystem(
+        default_toolbox, _scripted(["no plan"]), verify=False, resample=lambda p, s: ["still none", "[]"]
+    )
+    run = stubborn.run([(sample.source, sample.instruction, 0)])[0]
+    assert run.completion == "no plan" and not run.plan.ok
+    assert [text for text, _ in run.rejected] == ["still none", "[]"]

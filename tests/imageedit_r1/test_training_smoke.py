@@ -71,3 +71,14 @@ def test_sft_then_grpo_smoke(tmp_path, synth_samples, synth_examples):
     assert result.trace and result.trace[0].tool == "plan"
     if result.status == "error":
         assert result.error
+    # rejected plans are re-sampled with the request's seed alone: the same edit alone or in a batch
+    rejected = [step for step in result.trace if step.status == "rejected"]
+    assert len(rejected) <= editor.replans and all(s.tool == "plan" and s.message for s in rejected)
+    other = synth_samples[1]
+    batch = editor.edit(
+        [
+            EditRequest(other.id, other.source, other.instruction),
+            EditRequest(sample.id, sample.source, sample.instruction),
+        ]
+    )
+    assert [(s.status, s.message) for s in batch[1].trace] == [(s.status, s.message) for s in result.trace]
