@@ -605,6 +605,10 @@ class _Run:
             edit_status=edit.status, score_status="no_edit", error=edit.error, smoke=edit.smoke,
             reference=edit.reference, cached=edit.cached, latency_s=edit.seconds, cost_usd=edit.cost_usd,
         )  # fmt: skip
+        missing = metric.applicable(sample) if scored is None and edit.status != "ok" else None
+        if missing:  # a failed edit counts against the metrics that apply to its sample, not the others
+            record.status = record.score_status = "not_applicable"
+            record.error = f"{missing}; edit failed: {edit.error}"
         if scored is not None:
             score, cached = scored
             record.status = score.status

@@ -166,8 +166,8 @@ def print_summary(cells: list, out: Path) -> None:
         for name in metric_names:
             table.add_column(name, justify="right")
         primary = metric_names[0]
-        for preferred in ("synth_exact", "psnr"):
-            if preferred in metric_names:
+        for preferred in ("synth_exact", "psnr"):  # the first preferred metric with a scored value here
+            if any(c.metric == preferred and not math.isnan(c.mean) for c in suite_cells):
                 primary = preferred
                 break
         for ranked in rank_editors(suite_cells, suite_name, primary):

@@ -90,6 +90,26 @@ def test_an_editor_raising_on_one_sample_yields_one_error_and_the_run_continues(
         assert float(cell["strict_mean"]) < float(cell["mean"])
 
 
+def test_a_failed_edit_is_not_applicable_under_a_metric_its_sample_cannot_take(tmp_path):
+    """synth_exact needs a target scene, which folder samples lack: item-2's failed edit counts
+    against psnr (coverage 5/6) and is not_applicable under synth_exact, which gets no cell."""
+    suite = write_folder_suite(tmp_path / "data")
+    out = tmp_path / "run"
+    run_evaluation(
+        RunConfig(
+            suites=[f"folder:{suite}"], editors=["raises-on-third"], out=out, metrics=["psnr", "synth_exact"]
+        )
+    )
+    records = {(r.sample_id, r.metric): r for r in read_jsonl(out / "records.jsonl", RunRecord)}
+    assert records[("item-2", "psnr")].status == "error"
+    failed = records[("item-2", "synth_exact")]
+    assert failed.status == "not_applicable" and "target_scene" in failed.error and "boom" in failed.error
+    assert {records[(f"item-{i}", "synth_exact")].status for i in range(6)} == {"not_applicable"}
+    cells = _cells(out)
+    assert float(cells[("raises-on-third", "psnr", "all")]["coverage"]) == pytest.approx(5 / 6)
+    assert not [key for key in cells if key[1] == "synth_exact"]
+
+
 def test_a_corrupt_image_is_one_error_record_naming_its_path(tmp_path):
     suite = write_folder_suite(tmp_path / "data", n=3)
     (suite / "s1.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
