@@ -154,6 +154,15 @@ def configure_learned_components(
     judge_config.configure(**judge_changes)
 
 
+def summary_metric(suite_cells: list) -> str:
+    """The metric a suite's summary ranks by: ``synth_exact``, else ``psnr``, if it has a scored
+    value in these cells (a metric asked for but not applicable has none), else the first name."""
+    for preferred in ("synth_exact", "psnr"):
+        if any(c.metric == preferred and not math.isnan(c.mean) for c in suite_cells):
+            return preferred
+    return min(c.metric for c in suite_cells)
+
+
 def print_summary(cells: list, out: Path) -> None:
     from harness.aggregate import rank_editors
 
@@ -165,12 +174,7 @@ def print_summary(cells: list, out: Path) -> None:
         table.add_column("cov", justify="right")
         for name in metric_names:
             table.add_column(name, justify="right")
-        primary = metric_names[0]
-        for preferred in ("synth_exact", "psnr"):  # the first preferred metric with a scored value here
-            if any(c.metric == preferred and not math.isnan(c.mean) for c in suite_cells):
-                primary = preferred
-                break
-        for ranked in rank_editors(suite_cells, suite_name, primary):
+        for ranked in rank_editors(suite_cells, suite_name, summary_metric(suite_cells)):
             row = [ranked.editor + (" (ref)" if ranked.reference else ""), f"{ranked.coverage:.3f}"]
             for name in metric_names:
                 cell = next((c for c in suite_cells if c.editor == ranked.editor and c.metric == name), None)

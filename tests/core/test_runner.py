@@ -299,3 +299,15 @@ def test_from_dir_scores_outputs_made_elsewhere_and_suite_export_cli(tmp_path):
     records = list(read_jsonl(out / "records.jsonl", RunRecord))
     assert sorted(r.status for r in records) == ["ok", "ok", "skipped"]
     assert all(r.value == 1.0 for r in records if r.status == "ok")
+
+
+def test_the_run_summary_ranks_by_a_preferred_metric_that_has_values():
+    from harness.aggregate import Cell
+    from harness.cli.core_commands import summary_metric
+
+    def cell(metric, mean):
+        return Cell("photo-ops", "e", metric, "all", 6, 1.0, mean, mean, mean, mean, True, False)
+
+    assert summary_metric([cell("psnr", 30.0), cell("synth_exact", float("nan"))]) == "psnr"
+    assert summary_metric([cell("psnr", 30.0), cell("synth_exact", 0.5)]) == "synth_exact"
+    assert summary_metric([cell("ssim", 0.9), cell("l1", 0.1)]) == "l1"
