@@ -168,6 +168,7 @@ def _pseudo_word(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 8)))
 
 
+@functools.cache
 def _world_values() -> frozenset[str]:
     from harness.suites.synth_edit.palette import BACKGROUND_COLOURS, COLOURS, SHAPES, SIZES, TEXTURES
     from harness.suites.synth_edit.referring import ORDINAL_WORDS
@@ -177,13 +178,20 @@ def _world_values() -> frozenset[str]:
     return frozenset(values)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.cache
 def relation_words() -> frozenset[str]:
     """The world's spatial reference words: sides, relations and superlatives of ``referring``
     (left, right, top, bottom, above, below, largest, leftmost, ...), in their bare forms."""
-    from harness.suites.synth_edit.referring import ORDINAL_SIDES, SUPERLATIVES
+    from harness.suites.synth_edit.referring import ORDINAL_SIDES, RELATIONS, SUPERLATIVES
 
-    return frozenset({*ORDINAL_SIDES, "above", "below", *SUPERLATIVES})
+    relations = {word for name in RELATIONS for word in name.split("_") if word != "of"}
+    return frozenset({*ORDINAL_SIDES, *relations, *SUPERLATIVES})
+
+
+@functools.cache
+def _kept_words(keep_relations: bool) -> frozenset[str]:
+    """The words word noise never replaces."""
+    return _world_values() | relation_words() if keep_relations else _world_values()
 
 
 @functools.cache
@@ -216,7 +224,7 @@ def add_word_noise(
     """
     if (rate <= 0 and synonyms <= 0) or not prompt.startswith("instruction: "):
         return prompt
-    keep = _world_values() | relation_words() if keep_relations else _world_values()
+    keep = _kept_words(keep_relations)
     others = size_synonyms()
     head, sep, rest = prompt.partition("\n")
     noisy = []
