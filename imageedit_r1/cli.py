@@ -23,6 +23,14 @@ def _counts(synth: int, photo: int) -> dict[str, int]:
     return {name: n for name, n in (("synth-edit", synth), ("photo-ops", photo)) if n > 0}
 
 
+def _check_set_order(order: str) -> None:
+    from imageedit_r1.data import SET_ORDERS
+
+    if order not in SET_ORDERS:
+        typer.echo(f"error: --set-order must be one of {', '.join(SET_ORDERS)}, got {order!r}", err=True)
+        raise typer.Exit(code=2)
+
+
 @train_app.command("sft")
 def sft_command(
     out: Path = typer.Option(..., "--out", help="output directory (checkpoints, metrics.jsonl, curve)"),
@@ -46,11 +54,15 @@ def sft_command(
     keep_relations: bool = typer.Option(
         False, help="the word noise keeps spatial reference words (left, right, above, largest, ...)"
     ),
+    set_order: str = typer.Option(
+        "program", help="goal (L4) plans: 'program' (as generated) or 'reading' (region-list order)"
+    ),
     resume: str = typer.Option(None, help="continue from a checkpoint directory of this stage"),
     workers: int = typer.Option(None, help="processes generating and grounding samples"),
     seed: int = typer.Option(0),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
+    _check_set_order(set_order)
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
@@ -72,6 +84,7 @@ def sft_command(
         word_noise=word_noise,
         size_synonyms=size_synonyms,
         keep_relations=keep_relations,
+        set_order=set_order,
         resume_from=resume,
         seed=seed,
     )
@@ -177,6 +190,9 @@ def pipeline_command(
     word_noise: float = typer.Option(0.2, help="SFT word-noise rate (0 for none)"),
     size_synonyms: float = typer.Option(0.5, help="how often noisy copies write a size as a synonym"),
     keep_relations: bool = typer.Option(False, help="SFT word noise keeps spatial reference words"),
+    set_order: str = typer.Option(
+        "program", help="SFT goal (L4) plans: 'program' (as generated) or 'reading' (region-list order)"
+    ),
     sft_steps: int = typer.Option(8000),
     grpo_steps: int = typer.Option(80),
     grpo_seconds: float = typer.Option(150.0),
@@ -187,6 +203,7 @@ def pipeline_command(
     init_sft: str = typer.Option(None, help="reuse this SFT checkpoint (skip SFT)"),
     grpo_synth: int = typer.Option(600, help="synth-edit train samples rendered for GRPO"),
     prompts_per_step: int = typer.Option(8),
+    generations: int = typer.Option(8, help="GRPO group size: completions per prompt"),
     grpo_lr: float = typer.Option(1e-4),
     grpo_iterations: int = typer.Option(1, help="GRPO's mu: optimisation passes per generated batch"),
     grpo_noise: float = typer.Option(0.2, help="word-noise rate of the extra copy of each GRPO prompt"),
@@ -201,6 +218,7 @@ def pipeline_command(
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
 ) -> None:
     """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment."""
+    _check_set_order(set_order)
     from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
 
     config = PipelineConfig(
@@ -215,6 +233,7 @@ def pipeline_command(
         word_noise=word_noise,
         size_synonyms=size_synonyms,
         keep_relations=keep_relations,
+        set_order=set_order,
         sft_steps=sft_steps,
         grpo_steps=grpo_steps,
         grpo_seconds=grpo_seconds,
@@ -225,6 +244,7 @@ def pipeline_command(
         init_sft=init_sft,
         grpo_samples=grpo_synth,
         prompts_per_step=prompts_per_step,
+        generations=generations,
         grpo_lr=grpo_lr,
         grpo_iterations=grpo_iterations,
         grpo_noise=grpo_noise,

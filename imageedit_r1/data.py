@@ -13,7 +13,7 @@ import math
 import random
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.types import Sample
@@ -113,6 +113,48 @@ def synth_subedits(program: Sequence[Mapping[str, Any]], handles: Mapping[str, s
         else:
             raise ConversionError(f"unknown action {action!r}")
     return out
+
+
+SET_ACTIONS = frozenset({"recolor", "remove", "resize"})
+SET_ORDERS: tuple[str, ...] = ("program", "reading")
+
+
+def _handle_number(handle: str) -> int | None:
+    return int(handle[1:]) if handle[:1] == "o" and handle[1:].isdigit() else None
+
+
+def in_reading_order(example: PlanExample) -> PlanExample:
+    """An L4 goal plan in the order grounding lists its regions.
+
+    A goal instruction states an end state, so its plan has no order of its own: the generator lists
+    the objects in scene order, which the policy cannot see. When every sub-edit is the same
+    per-region edit (recolor, remove, resize) with the same literal goal on a different region, the
+    sub-edits commute, and this writes them in region-handle order (``o1, o2, ...``, left to right):
+    enumerating a set then is one pass over the region list. Any other plan is returned unchanged.
+    """
+    subedits = list(example.reference)
+    numbers = [_handle_number(s.subject) for s in subedits]
+    if (
+        example.suite != "synth-edit"
+        or example.level != "L4"
+        or len(subedits) < 2
+        or len({s.action for s in subedits}) != 1
+        or subedits[0].action not in SET_ACTIONS
+        or len({s.goal for s in subedits}) != 1
+        or _handle_number(subedits[0].goal) is not None
+        or None in numbers
+        or len(set(numbers)) != len(numbers)
+    ):
+        return example
+    ordered = tuple(s for _, s in sorted(zip(numbers, subedits, strict=True), key=lambda pair: pair[0]))
+    return replace(example, completion=" " + format_plan(ordered), reference=ordered)
+
+
+def order_sets(examples: Sequence[PlanExample], order: str) -> list[PlanExample]:
+    """The examples with goal plans in ``order``: 'program' (as generated) or 'reading'."""
+    if order not in SET_ORDERS:
+        raise ValueError(f"unknown set order {order!r}; expected one of {', '.join(SET_ORDERS)}")
+    return list(examples) if order == "program" else [in_reading_order(e) for e in examples]
 
 
 def photo_subedits(program: Sequence[Mapping[str, Any]]) -> list[SubEdit]:

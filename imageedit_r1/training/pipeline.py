@@ -37,6 +37,7 @@ class PipelineConfig:
     word_noise: float = 0.2
     size_synonyms: float = 0.5  # noisy copies write a size value as a tool-vocabulary synonym this often
     keep_relations: bool = False  # SFT word noise keeps spatial reference words (left, above, ...)
+    set_order: str = "program"  # SFT goal (L4) plans: 'program' (as generated) or 'reading' (region order)
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
     grpo_keep_relations: bool = False  # that noise keeps spatial reference words (left, above, ...)
     grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
@@ -282,6 +283,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             word_noise=config.word_noise,
             size_synonyms=config.size_synonyms,
             keep_relations=config.keep_relations,
+            set_order=config.set_order,
             seed=config.seed,
         )
         if config.init_sft:

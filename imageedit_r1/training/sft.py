@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imageedit_r1.data import PlanExample
+from imageedit_r1.data import PlanExample, order_sets
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 
 
@@ -38,6 +38,7 @@ class SFTConfig:
     size_synonyms: float = 0.0  # in the noisy variants, write a size value as a synonym this often
     keep_relations: bool = False  # the noise keeps spatial reference words (left, above, largest, ...)
     noise_variants: int = 2
+    set_order: str = "program"  # goal (L4) plans: 'program' (as generated) or 'reading' (region order)
     mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
     log_every: int = 20
@@ -94,6 +95,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
 
     if not examples:
         raise ValueError("no SFT examples")
+    examples = order_sets(examples, config.set_order)
     accelerator = Accelerator(mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no")
     out = Path(config.output_dir)
     torch.manual_seed(config.seed)
