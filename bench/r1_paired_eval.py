@@ -1,0 +1,155 @@
+"""Paired held-out comparison of ImageEdit-R1 checkpoints (greedy plans) on the same test samples.
+
+Renders and grounds the synth-edit test samples once, then executes every checkpoint's greedy plans
+on them (and, optionally, baseline editors) and writes per-sample ``synth_exact`` with per-level
+means and the standard error of each paired difference against the first entry:
+
+    python bench/r1_paired_eval.py --synth 1600 --workers 15 --out docs/x.json \\
+        --entry shipped=imageedit_r1/checkpoints/smollm2 --entry new=/tmp/sft --baseline classic-pipeline
+
+Per level, ``difference_se`` is the standard error of the mean of (entry - first) per sample, so
+two checkpoints that miss the same samples are compared on what differs between them alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+
+def paired_levels(
+    per_sample: dict[str, dict[str, float]], levels: dict[str, str], names: list[str]
+) -> dict[str, dict[str, Any]]:
+    """level -> {name: mean, name + '_minus_' + first: difference, ... '_se': its standard error}."""
+    first = names[0]
+    table: dict[str, dict[str, Any]] = {}
+    by_level: dict[str, list[str]] = defaultdict(list)
+    for sample_id, level in levels.items():
+        by_level[level].append(sample_id)
+        by_level["all"].append(sample_id)
+    for level, ids in sorted(by_level.items()):
+        row: dict[str, Any] = {"n": len(ids)}
+        for name in names:
+            row[name] = sum(per_sample[name][i] for i in ids) / len(ids)
+            if name == first:
+                continue
+            diffs = [per_sample[name][i] - per_sample[first][i] for i in ids]
+            mean = sum(diffs) / len(diffs)
+            variance = sum((d - mean) ** 2 for d in diffs) / max(len(diffs) - 1, 1)
+            row[f"{name}_minus_{first}"] = mean
+            row[f"{name}_minus_{first}_se"] = math.sqrt(variance / len(diffs))
+        table[level] = row
+    return table
+
+
+def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
+    """Per-level synth_exact of every column, with the binomial standard error of each mean (a
+    synth-edit sample's level is ``LEVELS[index % 4]``, as the generator assigns it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = result["columns"]
+    by_level: dict[str, list[list[float]]] = defaultdict(list)
+    for sample_id, values in result["per_sample"].items():
+        by_level[f"L{int(sample_id.rsplit('/', 1)[1]) % 4 + 1}"].append(values)
+    levels = sorted(by_level)
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for k, name in enumerate(names):
+        means, errors = [], []
+        for level in levels:
+            column = [row[k] for row in by_level[level]]
+            mean = sum(column) / len(column)
+            means.append(mean)
+            errors.append(math.sqrt(max(mean * (1 - mean), 1e-9) / len(column)))
+        xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(levels))]
+        ax.bar(xs, means, width, yerr=errors, capsize=2, label=name)
+    ax.set_xticks(range(len(levels)), [f"{lv} (n={len(by_level[lv])})" for lv in levels])
+    ax.set_ylabel("synth_exact (held-out phrasings)")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, ncol=2, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entry", action="append", required=True, help="NAME=CHECKPOINT (first: reference)")
+    parser.add_argument(
+        "--baseline", action="append", default=[], help="an editor name, e.g. classic-pipeline"
+    )
+    parser.add_argument("--synth", type=int, default=1600, help="synth-edit test samples 0..N-1")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--plot", type=Path, help="also draw the per-level bars as this PNG")
+    args = parser.parse_args()
+
+    from imageedit_r1.rollouts import RolloutPool, evaluate_editor, observe
+    from imageedit_r1.toolbox import default_toolbox
+    from imageedit_r1.training.corpus import build_corpus
+    from imageedit_r1.training.pipeline import greedy_scores
+
+    console = Console()
+    entries = [tuple(item.split("=", 1)) for item in args.entry]
+    if any(len(entry) != 2 for entry in entries):
+        raise SystemExit("error: --entry takes NAME=CHECKPOINT")
+    began = time.perf_counter()
+    with console.status(f"rendering and grounding {args.synth} synth-edit test samples"):
+        corpus = build_corpus({"synth-edit": args.synth}, "test", workers=args.workers, plans=False)
+    ids = sorted(corpus.samples)
+    levels = {sid: corpus.samples[sid].level for sid in ids}
+    pool = RolloutPool(corpus.samples, default_toolbox, args.workers)
+    per_sample: dict[str, dict[str, float]] = {}
+    seconds: dict[str, float] = {}
+    try:
+        prompts = pool.map(observe, ids)
+        jobs = [(sid, "synth-edit", prompt) for sid, prompt in zip(ids, prompts, strict=True)]
+        for name, checkpoint in entries:
+            start = time.perf_counter()
+            with console.status(f"{name}: greedy plans for {len(jobs)} samples, executed and scored"):
+                _, scores, _ = greedy_scores(checkpoint, pool, jobs)
+            per_sample[name] = {sid: s["synth_exact"] for sid, s in zip(ids, scores, strict=True)}
+            seconds[name] = time.perf_counter() - start
+            console.print(f"{name}: {sum(per_sample[name].values()) / len(ids):.4f} in {seconds[name]:.0f} s")
+        for name in args.baseline:
+            start = time.perf_counter()
+            with console.status(f"{name} on {len(ids)} samples"):
+                scores = pool.map(evaluate_editor, [(name, sid, "synth-edit") for sid in ids])
+            per_sample[name] = {sid: s["synth_exact"] for sid, s in zip(ids, scores, strict=True)}
+            seconds[name] = time.perf_counter() - start
+    finally:
+        pool.close()
+    names = [name for name, _ in entries] + list(args.baseline)
+    result = {
+        "what": f"synth-edit test samples 0-{args.synth - 1} (held-out phrasings), greedy plans, synth_exact",
+        "host": platform.node(),
+        "date": time.strftime("%Y-%m-%d"),
+        "entries": dict(entries),
+        "seconds": seconds,
+        "wall_seconds": time.perf_counter() - began,
+        "levels": paired_levels(per_sample, levels, names),
+        "per_sample": {sid: [per_sample[name][sid] for name in names] for sid in ids},
+        "columns": names,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    if args.plot:
+        plot_levels(result, args.plot, result["what"])
+    for level, row in result["levels"].items():
+        console.print(level, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+
+
+if __name__ == "__main__":
+    main()
