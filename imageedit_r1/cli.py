@@ -31,6 +31,14 @@ def _check_set_order(order: str) -> None:
         raise typer.Exit(code=2)
 
 
+def _check_subjects(subjects: str) -> None:
+    from imageedit_r1.data import SUBJECT_FORMS
+
+    if subjects not in SUBJECT_FORMS:
+        typer.echo(f"error: --subjects must be one of {', '.join(SUBJECT_FORMS)}, got {subjects!r}", err=True)
+        raise typer.Exit(code=2)
+
+
 @train_app.command("sft")
 def sft_command(
     out: Path = typer.Option(..., "--out", help="output directory (checkpoints, metrics.jsonl, curve)"),
@@ -57,17 +65,23 @@ def sft_command(
     set_order: str = typer.Option(
         "program", help="goal (L4) plans: 'program' (as generated) or 'reading' (region-list order)"
     ),
+    subjects: str = typer.Option(
+        "handles", help="how plans name objects: 'handles' (o3) or 'phrases' the grounding agent resolves"
+    ),
     resume: str = typer.Option(None, help="continue from a checkpoint directory of this stage"),
     workers: int = typer.Option(None, help="processes generating and grounding samples"),
     seed: int = typer.Option(0),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
     _check_set_order(set_order)
+    _check_subjects(subjects)
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
     # the suite's own train split (generator seed 0); --seed draws only the training randomness
-    examples, skipped = graph_examples(synth, "train", workers=workers) if synth else ([], [])
+    examples, skipped = (
+        graph_examples(synth, "train", workers=workers, subjects=subjects) if synth else ([], [])
+    )
     if photo:
         corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
         examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
@@ -193,6 +207,9 @@ def pipeline_command(
     set_order: str = typer.Option(
         "program", help="SFT goal (L4) plans: 'program' (as generated) or 'reading' (region-list order)"
     ),
+    subjects: str = typer.Option(
+        "handles", help="how plans name objects: 'handles' (o3) or 'phrases' the grounding agent resolves"
+    ),
     sft_steps: int = typer.Option(8000),
     grpo_steps: int = typer.Option(80),
     grpo_seconds: float = typer.Option(150.0),
@@ -220,6 +237,7 @@ def pipeline_command(
 ) -> None:
     """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment."""
     _check_set_order(set_order)
+    _check_subjects(subjects)
     from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
 
     config = PipelineConfig(
@@ -235,6 +253,7 @@ def pipeline_command(
         size_synonyms=size_synonyms,
         keep_relations=keep_relations,
         set_order=set_order,
+        subjects=subjects,
         sft_steps=sft_steps,
         grpo_steps=grpo_steps,
         grpo_seconds=grpo_seconds,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.types import Sample
+from imageedit_r1.phrases import PHRASE_TYPES, canonical_phrase
 from imageedit_r1.plan import WHOLE_IMAGE, SubEdit, format_plan
 
 POSITION_NAMES = {"centre": "center"}
@@ -62,6 +63,25 @@ def _handle(subject: Mapping[str, Any] | None, handles: Mapping[str, str]) -> st
     return handles[str(subject["id"])]
 
 
+SUBJECT_FORMS: tuple[str, ...] = ("handles", "phrases")
+
+
+def _named(subject: Mapping[str, Any] | None, handles: Mapping[str, str], phrases: bool) -> str:
+    """A subject as a referring phrase (when ``phrases`` and its reference has one), else a handle."""
+    ref = (subject or {}).get("ref") or {}
+    if phrases and ref.get("type") in PHRASE_TYPES:
+        return canonical_phrase(ref)
+    return _handle(subject, handles)
+
+
+def phrase_subjects(subjects: str, level: str) -> bool:
+    """Whether a synth-edit plan of ``level`` names its subjects by phrase. Goal plans (L4) keep
+    handles in either form: their sub-edits enumerate a set the instruction never names one by one."""
+    if subjects not in SUBJECT_FORMS:
+        raise ValueError(f"unknown subject form {subjects!r}; expected one of {', '.join(SUBJECT_FORMS)}")
+    return subjects == "phrases" and level != "L4"
+
+
 def background_goal(background: Mapping[str, Any]) -> str:
     kind = background.get("kind")
     if kind == "plain":
@@ -73,8 +93,13 @@ def background_goal(background: Mapping[str, Any]) -> str:
     raise ConversionError(f"unknown background {background!r}")
 
 
-def synth_subedits(program: Sequence[Mapping[str, Any]], handles: Mapping[str, str]) -> list[SubEdit]:
-    """A synth-edit ground-truth program (JSON form) as sub-edits over region handles."""
+def synth_subedits(
+    program: Sequence[Mapping[str, Any]], handles: Mapping[str, str], phrases: bool = False
+) -> list[SubEdit]:
+    """A synth-edit ground-truth program (JSON form) as sub-edits over region handles; with
+    ``phrases`` the subjects (and a swap's other object) are the references' grounding phrases
+    (``imageedit_r1.phrases``), resolved on the current image when the plan runs. A move's "where
+    X was" goal stays a handle: it names a place, not an object of the current image."""
     out: list[SubEdit] = []
     handles = dict(handles)
     next_handle = len(handles) + 1
@@ -82,15 +107,19 @@ def synth_subedits(program: Sequence[Mapping[str, Any]], handles: Mapping[str, s
         action, args = step["action"], dict(step.get("arguments") or {})
         subject = step.get("subject")
         if action == "recolor":
-            out.append(SubEdit("recolor", _handle(subject, handles), str(args["colour"])))
+            out.append(SubEdit("recolor", _named(subject, handles, phrases), str(args["colour"])))
         elif action == "remove":
-            out.append(SubEdit("remove", _handle(subject, handles), ""))
+            out.append(SubEdit("remove", _named(subject, handles, phrases), ""))
         elif action == "resize":
-            out.append(SubEdit("resize", _handle(subject, handles), str(args["size"])))
+            out.append(SubEdit("resize", _named(subject, handles, phrases), str(args["size"])))
         elif action == "replace_shape":
-            out.append(SubEdit("replace", _handle(subject, handles), str(args["shape"])))
+            out.append(SubEdit("replace", _named(subject, handles, phrases), str(args["shape"])))
         elif action == "swap":
-            out.append(SubEdit("swap", _handle(subject, handles), _handle(args.get("other"), handles)))
+            out.append(
+                SubEdit(
+                    "swap", _named(subject, handles, phrases), _named(args.get("other"), handles, phrases)
+                )
+            )
         elif action == "move":
             if args.get("region"):
                 goal = POSITION_NAMES.get(args["region"], args["region"])
@@ -98,7 +127,7 @@ def synth_subedits(program: Sequence[Mapping[str, Any]], handles: Mapping[str, s
                 goal = _handle(args["anchor"], handles)
             else:
                 raise ConversionError("move to an unnamed place")
-            out.append(SubEdit("move", _handle(subject, handles), goal))
+            out.append(SubEdit("move", _named(subject, handles, phrases), goal))
         elif action == "add":
             where = POSITION_NAMES.get(str(args.get("region", "")), str(args.get("region", "")))
             if not where:
@@ -167,7 +196,9 @@ def photo_subedits(program: Sequence[Mapping[str, Any]]) -> list[SubEdit]:
     return out
 
 
-def reference_subedits(sample: Sample, regions: Sequence[Mapping[str, Any]]) -> list[SubEdit]:
+def reference_subedits(
+    sample: Sample, regions: Sequence[Mapping[str, Any]], subjects: str = "handles"
+) -> list[SubEdit]:
     """The ground-truth plan of ``sample`` given the regions grounding returned."""
     meta = sample.metadata
     if "source_scene" in meta and "program" in meta:
@@ -175,7 +206,7 @@ def reference_subedits(sample: Sample, regions: Sequence[Mapping[str, Any]]) -> 
         height, width = sample.source.shape[:2]
         width, height = int(scene.get("width", width)), int(scene.get("height", height))
         handles = match_regions(scene.get("objects", []), regions, width, height)
-        return synth_subedits(meta["program"], handles)
+        return synth_subedits(meta["program"], handles, phrase_subjects(subjects, sample.level))
     if "program" in meta:
         return photo_subedits(meta["program"])
     raise ConversionError("sample carries no ground-truth program")

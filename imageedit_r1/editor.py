@@ -94,8 +94,10 @@ class ImageEditR1Editor(BaseEditor):
     name = "imageedit-r1"
     # 2: the toolbox reads size words (big, little, medium-sized) as size classes;
     # 3: and position words (lower-right, upper middle) as the named positions;
-    # 4: a plan the tools reject goes back to the policy for sampled alternatives (``replans``)
-    version = "4"
+    # 4: a plan the tools reject goes back to the policy for sampled alternatives (``replans``);
+    # 5: regions follow their objects through move / resize / replace / swap, and a sub-edit may
+    #    name its subject by a referring phrase that grounding resolves on the current image
+    version = "5"
     capabilities = EditorCapabilities(seeded=True, batch_size=64)
 
     def __init__(

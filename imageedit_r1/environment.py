@@ -23,6 +23,7 @@ import numpy as np
 
 from baselines.tools import Toolbox, ToolCall, ToolResult, Workspace, trace_step
 from harness.types import Image, TraceStep
+from imageedit_r1.phrases import is_phrase
 from imageedit_r1.plan import SubEdit
 from imageedit_r1.synthesis import calls_for_subedit
 
@@ -71,6 +72,7 @@ class EditingEnvironment:
         self.end_reason = ""
         self._grounding_steps = 0
         self._grounded_ids: set[str] = set()
+        self._phrase_ids: set[str] = set()  # regions grounded for phrase subjects: not new objects
 
     # -- state -------------------------------------------------------------------------------
     def reset(self, source: Image, instruction: str, seed: int = 0) -> str:
@@ -83,6 +85,7 @@ class EditingEnvironment:
             self.toolbox.call(self.workspace, ToolCall("ground", {"query": SCENE_QUERY, "max_regions": 32}))
         self._grounding_steps = len(self.workspace.history)
         self._grounded_ids = set(self.workspace.regions)
+        self._phrase_ids = set()
         return self.observation()
 
     def restore(self, grounded: Workspace, instruction: str) -> str:
@@ -95,6 +98,7 @@ class EditingEnvironment:
         self.end_reason = ""
         self._grounding_steps = len(self.workspace.history)
         self._grounded_ids = set(self.workspace.regions)
+        self._phrase_ids = set()
         return self.observation()
 
     def observation(self) -> str:
@@ -107,7 +111,11 @@ class EditingEnvironment:
         it adds (the k-th added object of a scene with N regions is o(N+k))."""
         ws = self._ws()
         grounded = [r.describe() for key, r in ws.regions.items() if key in self._grounded_ids]
-        added = [r.describe() for key, r in ws.regions.items() if key not in self._grounded_ids]
+        added = [
+            r.describe()
+            for key, r in ws.regions.items()
+            if key not in self._grounded_ids and key not in self._phrase_ids
+        ]
         ordered = sorted(grounded, key=reading_order)
         return [{**region, "handle": f"o{index + 1}"} for index, region in enumerate(ordered + added)]
 
@@ -117,6 +125,34 @@ class EditingEnvironment:
         return SubEdit(
             subedit.action, table.get(subedit.subject, subedit.subject), table.get(subedit.goal, subedit.goal)
         )
+
+    def ground_phrases(self, subedit: SubEdit) -> tuple[SubEdit, str]:
+        """A sub-edit whose subject (or a swap's other object) is a referring phrase, with each phrase
+        replaced by the one region the grounding tool resolves it to on the current image. A phrase
+        that does not read, or that matches no object or several, is the policy's error: the
+        sub-edit maps to nothing and the reason is returned. Grounding calls are in the trace and
+        do not count against the step cap (they observe, they do not edit). A move's goal is a
+        place ('the middle', a named position or a handle), never grounded as an object."""
+        subject, goal = subedit.subject, subedit.goal
+        if is_phrase(subject):
+            subject, problem = self._ground_phrase(subject)
+            if problem:
+                return subedit, problem
+        if subedit.action == "swap" and is_phrase(goal):
+            goal, problem = self._ground_phrase(goal)
+            if problem:
+                return subedit, problem
+        return SubEdit(subedit.action, subject, goal), ""
+
+    def _ground_phrase(self, phrase: str) -> tuple[str, str]:
+        ws = self._ws()
+        result = self.toolbox.call(ws, ToolCall("ground", {"query": phrase, "max_regions": 2}))
+        self._phrase_ids.update(str(r["id"]) for r in result.output.get("regions", []))
+        if result.ok and result.output.get("total") == 1:
+            return str(result.output["regions"][0]["id"]), ""
+        if result.ok:
+            return "", f"'{phrase}' matches {result.output.get('total')} objects, not one"
+        return "", result.error
 
     @property
     def done(self) -> bool:
@@ -153,7 +189,8 @@ class EditingEnvironment:
         for subedit in subedits:
             if self.done:
                 break
-            calls, problem = calls_for_subedit(self.resolve_handles(subedit))
+            grounded, problem = self.ground_phrases(self.resolve_handles(subedit))
+            calls, problem = ([], problem) if problem else calls_for_subedit(grounded)
             if problem:
                 self._record_invalid(subedit, problem)
                 errors.append(problem)

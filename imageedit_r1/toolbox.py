@@ -82,6 +82,24 @@ def _layer(ws: Workspace, handle: str) -> tuple[Any, Any, ToolResult | None]:
     return scene, layer, None
 
 
+def _follow(ws: Workspace, handle: str, obj: Any) -> None:
+    """Keep a region on its object: after a move, resize, replace or swap the region's mask is the
+    object's new footprint, so a later sub-edit on the same handle acts on the same object. The
+    region's box stays where grounding found it: a handle used as a place ("move X to where Y
+    was") still names the place Y had."""
+    from harness.suites.synth_edit.render import object_mask
+
+    region = ws.regions.get(handle)
+    if region is None or not region.mask_id or region.mask_id not in ws.masks:
+        return
+    try:
+        footprint = object_mask(obj, ws.width, ws.height)
+    except (KeyError, ValueError):  # an object of unknown shape: its old mask stays
+        return
+    if footprint.any():
+        ws.masks[region.mask_id] = footprint
+
+
 def _point(ws: Workspace, where: Any) -> tuple[float, float] | None:
     from baselines.tools.classical.flat_scene import named_position
 
@@ -107,12 +125,21 @@ class Ground:
         from harness.suites.synth_edit.parse import parse_objects
         from harness.suites.synth_edit.render import object_mask
 
-        words = set(str(arguments["query"]).lower().split()) & _ATTRIBUTE_WORDS
+        query = str(arguments["query"])
+        objects = parse_objects(ws.image)
+        phrase = query.startswith("the ")
+        if phrase:
+            referred = _referred(query, objects, ws.width, ws.height)
+            if isinstance(referred, str):
+                return ToolResult.failure(referred)
+            objects, words = referred, set()
+        else:
+            words = set(query.lower().split()) & _ATTRIBUTE_WORDS
         found = []
-        for obj in parse_objects(ws.image):
+        for obj in objects:
             if words and not ({obj.shape, obj.colour, obj.size} & words):
                 continue
-            if words and len(found) >= int(arguments.get("max_regions", 3)):
+            if (words or phrase) and len(found) >= int(arguments.get("max_regions", 3)):
                 break
             footprint = object_mask(obj, ws.width, ws.height)
             if not footprint.any():
@@ -126,7 +153,26 @@ class Ground:
                 attributes=attributes,
             )
             found.append(region.describe())
-        return ToolResult(ok=True, output={"regions": found})
+        total = len(objects) if phrase else len(found)
+        return ToolResult(ok=True, output={"regions": found, "total": total})
+
+
+def _referred(query: str, objects: Any, width: int, height: int) -> Any:
+    """The objects a referring phrase ("the second circle from the left") denotes, read with the
+    classical referring grammar and resolved by the synth-edit resolver; a string says why not."""
+    from baselines.tools.classical.referring import parse_reference, words_of
+    from baselines.tools.classical.scene_tools import resolve_reference
+    from harness.suites.synth_edit.referring import ReferenceError
+    from harness.suites.synth_edit.scene import Background, Scene
+
+    words = words_of(query)
+    reference = parse_reference(words)
+    if reference is None or reference.end != len(words):
+        return f"cannot read '{query}' as a reference to one object"
+    try:
+        return resolve_reference(Scene(width, height, Background(), tuple(objects)), reference.ref)
+    except (ReferenceError, KeyError) as exc:
+        return f"cannot resolve '{query}': {exc}"
 
 
 class Recolor:
@@ -171,7 +217,9 @@ class Move:
         scene, layer, problem = _layer(ws, str(arguments["region"]))
         if problem:
             return problem
-        return ToolResult(ok=True, image=place(scene, layer, replace(layer.obj, x=point[0], y=point[1])))
+        moved = replace(layer.obj, x=point[0], y=point[1])
+        _follow(ws, str(arguments["region"]), moved)
+        return ToolResult(ok=True, image=place(scene, layer, moved))
 
 
 class Resize:
@@ -188,9 +236,9 @@ class Resize:
         scene, layer, problem = _layer(ws, str(arguments["region"]))
         if problem:
             return problem
-        return ToolResult(
-            ok=True, image=place(scene, layer, resized(scene, layer, size, arguments.get("scale")))
-        )
+        new = resized(scene, layer, size, arguments.get("scale"))
+        _follow(ws, str(arguments["region"]), new)
+        return ToolResult(ok=True, image=place(scene, layer, new))
 
 
 class Replace:
@@ -206,7 +254,9 @@ class Replace:
         scene, layer, problem = _layer(ws, str(arguments["region"]))
         if problem:
             return problem
-        return ToolResult(ok=True, image=place(scene, layer, reshaped(scene, layer, shape)))
+        new = reshaped(scene, layer, shape)
+        _follow(ws, str(arguments["region"]), new)
+        return ToolResult(ok=True, image=place(scene, layer, new))
 
 
 class Swap:
@@ -223,6 +273,8 @@ class Swap:
             return problem
         if first is second:
             return ToolResult.failure("cannot swap an object with itself", invalid=True)
+        _follow(ws, str(arguments["region"]), replace(first.obj, x=second.obj.x, y=second.obj.y))
+        _follow(ws, str(arguments["other"]), replace(second.obj, x=first.obj.x, y=first.obj.y))
         return ToolResult(ok=True, image=swap(scene, first, second))
 
 

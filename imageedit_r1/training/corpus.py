@@ -33,11 +33,13 @@ def _suite(name: str) -> Any:
     return suites.create(name)
 
 
-def _observe_one(job: tuple[str, str, int, bool, bool]) -> tuple[PlanExample | None, Sample | None, str]:
+def _observe_one(
+    job: tuple[str, str, int, bool, bool, str],
+) -> tuple[PlanExample | None, Sample | None, str]:
     from imageedit_r1.agents import AgentSystem, episode_seed
     from imageedit_r1.toolbox import default_toolbox
 
-    suite_name, split, index, keep_sample, ground = job
+    suite_name, split, index, keep_sample, ground, subjects = job
     suite = _suite(suite_name)
     try:
         sample = _nth_sample(suite, split, index)
@@ -51,7 +53,7 @@ def _observe_one(job: tuple[str, str, int, bool, bool]) -> tuple[PlanExample | N
         sample.source, sample.instruction, episode_seed(sample.id)
     )
     try:
-        reference = reference_subedits(sample, env.regions())
+        reference = reference_subedits(sample, env.regions(), subjects)
     except (ConversionError, KeyError, TypeError) as exc:
         return None, None, f"{sample.id}: {exc}"
     example = PlanExample(
@@ -84,6 +86,7 @@ def build_corpus(
     workers: int | None = None,
     offset: int = 0,
     plans: bool = True,
+    subjects: str = "handles",
 ) -> Corpus:
     """``counts[suite]`` samples per suite from ``split``; the first ``keep_samples`` of each suite
     keep their images (GRPO and evaluation need them; SFT needs only the text)."""
@@ -91,7 +94,9 @@ def build_corpus(
     for suite_name, n in counts.items():
         if suite_name not in SUITES:
             raise ValueError(f"unknown training suite {suite_name!r}; choose from {', '.join(SUITES)}")
-        jobs.extend((suite_name, split, offset + i, i < keep_samples or not plans, plans) for i in range(n))
+        jobs.extend(
+            (suite_name, split, offset + i, i < keep_samples or not plans, plans, subjects) for i in range(n)
+        )
     workers = workers or max(1, min(os.cpu_count() or 1, 16))
     if workers == 1 or len(jobs) < 8:
         results = [_observe_one(job) for job in jobs]
@@ -112,16 +117,16 @@ def build_corpus(
     return Corpus(examples, samples, skipped)
 
 
-def _graph_one(job: tuple[int, str, int, int]) -> tuple[PlanExample | None, str]:
+def _graph_one(job: tuple[int, str, int, int, str]) -> tuple[PlanExample | None, str]:
     """A synth-edit example from the generator's scene graph alone (no rendering, no parsing):
     the regions are the source scene's objects, described exactly as grounding describes them."""
     from harness.suites.synth_edit.generator import LEVELS, GenerationError, generate_edit
     from harness.suites.synth_edit.program import program_to_json
     from harness.suites.synth_edit.suite import sample_id
-    from imageedit_r1.data import synth_subedits
+    from imageedit_r1.data import phrase_subjects, synth_subedits
     from imageedit_r1.environment import format_observation
 
-    seed, split, index, size = job
+    seed, split, index, size, subjects = job
     level = LEVELS[index % len(LEVELS)]
     try:
         edit = generate_edit(seed, split, index, level, size)
@@ -130,7 +135,7 @@ def _graph_one(job: tuple[int, str, int, int]) -> tuple[PlanExample | None, str]
     regions = graph_regions(edit.source)
     handles = {r["id"]: r["handle"] for r in regions}
     try:
-        reference = synth_subedits(program_to_json(edit.program), handles)
+        reference = synth_subedits(program_to_json(edit.program), handles, phrase_subjects(subjects, level))
     except (ConversionError, KeyError, TypeError) as exc:
         return None, f"{sample_id(split, index)}: {exc}"
     prompt = format_observation(edit.instruction, regions)
@@ -158,10 +163,17 @@ def graph_regions(scene: Any) -> list[dict[str, Any]]:
 
 
 def graph_examples(
-    n: int, split: str = "train", offset: int = 0, seed: int = 0, size: int = 256, workers: int | None = None
+    n: int,
+    split: str = "train",
+    offset: int = 0,
+    seed: int = 0,
+    size: int = 256,
+    workers: int | None = None,
+    subjects: str = "handles",
 ) -> tuple[list[PlanExample], list[str]]:
-    """``n`` synth-edit examples straight from the generator (fast: no pixels)."""
-    jobs = [(seed, split, offset + i, size) for i in range(n)]
+    """``n`` synth-edit examples straight from the generator (fast: no pixels); ``subjects``:
+    'handles' or 'phrases' (``imageedit_r1.data.phrase_subjects``)."""
+    jobs = [(seed, split, offset + i, size, subjects) for i in range(n)]
     workers = workers or max(1, min(os.cpu_count() or 1, 16))
     if workers == 1 or n < 64:
         results = [_graph_one(job) for job in jobs]

@@ -38,6 +38,7 @@ class PipelineConfig:
     size_synonyms: float = 0.5  # noisy copies write a size value as a tool-vocabulary synonym this often
     keep_relations: bool = False  # SFT word noise keeps spatial reference words (left, above, ...)
     set_order: str = "program"  # SFT goal (L4) plans: 'program' (as generated) or 'reading' (region order)
+    subjects: str = "handles"  # plans name objects by 'handles' (o3) or 'phrases' grounding resolves
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
     grpo_keep_relations: bool = False  # that noise keeps spatial reference words (left, above, ...)
     grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
@@ -222,13 +223,16 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
 
     # The data are the suite's own train split (generator seed 0), the same samples the grounded
     # corpus renders; ``config.seed`` draws only the training randomness (noise, filter, trainer).
-    graph, graph_skipped = graph_examples(config.sft_synth, "train", workers=config.workers)
+    graph, graph_skipped = graph_examples(
+        config.sft_synth, "train", workers=config.workers, subjects=config.subjects
+    )
     grounded_counts = {"synth-edit": config.grpo_samples, "photo-ops": config.sft_photo}
     train = build_corpus(
         {k: v for k, v in grounded_counts.items() if v},
         "train",
         max(grounded_counts.values()),
         config.workers,
+        subjects=config.subjects,
     )
     test_counts = {"synth-edit": config.test_synth, "photo-ops": config.test_photo}
     test = build_corpus(

