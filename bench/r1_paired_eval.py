@@ -91,6 +91,7 @@ def main() -> None:
         "--baseline", action="append", default=[], help="an editor name, e.g. classic-pipeline"
     )
     parser.add_argument("--synth", type=int, default=1600, help="synth-edit test samples 0..N-1")
+    parser.add_argument("--levels", default="", help="comma-separated levels to keep, e.g. L3 (default all)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--plot", type=Path, help="also draw the per-level bars as this PNG")
@@ -108,7 +109,8 @@ def main() -> None:
     began = time.perf_counter()
     with console.status(f"rendering and grounding {args.synth} synth-edit test samples"):
         corpus = build_corpus({"synth-edit": args.synth}, "test", workers=args.workers, plans=False)
-    ids = sorted(corpus.samples)
+    wanted = {level for level in args.levels.split(",") if level}
+    ids = sorted(sid for sid, sample in corpus.samples.items() if not wanted or sample.level in wanted)
     levels = {sid: corpus.samples[sid].level for sid in ids}
     pool = RolloutPool(corpus.samples, default_toolbox, args.workers)
     per_sample: dict[str, dict[str, float]] = {}
@@ -133,7 +135,9 @@ def main() -> None:
         pool.close()
     names = [name for name, _ in entries] + list(args.baseline)
     result = {
-        "what": f"synth-edit test samples 0-{args.synth - 1} (held-out phrasings), greedy plans, synth_exact",
+        "what": f"synth-edit test samples 0-{args.synth - 1} (held-out phrasings"
+        + (f"; levels {args.levels}" if wanted else "")
+        + "), greedy plans, synth_exact",
         "host": platform.node(),
         "date": time.strftime("%Y-%m-%d"),
         "entries": dict(entries),
