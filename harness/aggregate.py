@@ -150,6 +150,8 @@ def write_markdown(
         suite_cells = [c for c in cells if c.suite == suite]
         metrics = sorted({c.metric for c in suite_cells})
         primary = primary_metrics.get(suite, metrics[0])
+        if primary not in metrics:  # a metric with no cell here (not applicable to any sample)
+            primary = metrics[0]
         lines += ["", f"## {suite}", "", f"Ranked by strict `{primary}`.", ""]
         lines.append("| editor | cov | refused | " + " | ".join(metrics) + " |")
         lines.append("|---|---|---|" + "---|" * len(metrics))

@@ -120,7 +120,10 @@ def resolve_plan(config: RunConfig) -> ResolvedPlan:
                 chosen.append(metric_name)
         plan.suite_metrics[suite_name] = chosen
         if chosen:
-            plan.primary_metrics[suite_name] = chosen[0]
+            # rank by the first chosen metric the suite itself scores with (`--metrics synth_exact,psnr`
+            # over photo-ops ranks by psnr: synth_exact is not applicable there)
+            native = [m for m in chosen if m in tuple(getattr(suite, "default_metrics", ()))]
+            plan.primary_metrics[suite_name] = (native or chosen)[0]
     return plan
 
 

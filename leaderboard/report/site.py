@@ -56,10 +56,12 @@ def write_report(source: str | os.PathLike[str], out: str | os.PathLike[str], *,
 
 def primary_metrics(runs: Sequence[RunData], table: BoardTable) -> dict[str, str]:
     primary: dict[str, str] = {}
+    scored = {(row.suite, row.metric) for row in table.rows}
     for run in runs:
         declared = run.manifest.get("primary_metrics", {})
         if isinstance(declared, dict):
-            primary.update({str(k): str(v) for k, v in declared.items()})
+            # a declared metric with no row in this suite (not applicable there) is not used
+            primary.update({str(k): str(v) for k, v in declared.items() if (str(k), str(v)) in scored})
     for row in table.rows:
         primary.setdefault(row.suite, row.metric)
     return primary

@@ -110,6 +110,18 @@ def test_a_failed_edit_is_not_applicable_under_a_metric_its_sample_cannot_take(t
     assert not [key for key in cells if key[1] == "synth_exact"]
 
 
+def test_the_leaderboard_ranks_by_a_metric_the_suite_can_take(tmp_path):
+    """Asked for synth_exact first, a folder suite (no scenes) is ranked by psnr, with its rows."""
+    suite = write_folder_suite(tmp_path / "data", n=3)
+    out = tmp_path / "run"
+    run_evaluation(
+        RunConfig(suites=[f"folder:{suite}"], editors=["identity"], out=out, metrics=["synth_exact", "psnr"])
+    )
+    board = (out / "leaderboard.md").read_text(encoding="utf-8")
+    assert "Ranked by strict `psnr`." in board
+    assert any(line.startswith("| identity |") for line in board.splitlines())
+
+
 def test_a_corrupt_image_is_one_error_record_naming_its_path(tmp_path):
     suite = write_folder_suite(tmp_path / "data", n=3)
     (suite / "s1.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")

@@ -143,3 +143,21 @@ def test_cost_axis_starts_at_zero_and_says_when_nothing_cost_anything():
     assert "no costs recorded" in free and ">-0." not in free
     paid = scatter_svg([Point("a", 0.02, 0.5), Point("b", 0.05, 0.7)], title="t", x_label="x", y_label="y")
     assert "no costs recorded" not in paid and 'text-anchor="middle">0</text>' in paid
+
+
+def test_a_declared_ranking_metric_with_no_rows_in_a_suite_is_not_used():
+    """A run asked for synth_exact first over photo-ops (not applicable there): the page ranks that
+    suite by a metric it has rows for."""
+    from types import SimpleNamespace
+
+    from leaderboard.cells import BoardTable
+    from leaderboard.report.site import primary_metrics
+
+    rows = [
+        SimpleNamespace(suite="photo-ops", metric="psnr"),
+        SimpleNamespace(suite="synth-edit", metric="synth_exact"),
+    ]
+    run = SimpleNamespace(
+        manifest={"primary_metrics": {"photo-ops": "synth_exact", "synth-edit": "synth_exact"}}
+    )
+    assert primary_metrics([run], BoardTable(rows, {})) == {"photo-ops": "psnr", "synth-edit": "synth_exact"}
