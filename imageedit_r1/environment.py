@@ -149,10 +149,26 @@ class EditingEnvironment:
         result = self.toolbox.call(ws, ToolCall("ground", {"query": phrase, "max_regions": 2}))
         self._phrase_ids.update(str(r["id"]) for r in result.output.get("regions", []))
         if result.ok and result.output.get("total") == 1:
-            return str(result.output["regions"][0]["id"]), ""
+            return self._known_region(str(result.output["regions"][0]["id"])), ""
         if result.ok:
             return "", f"'{phrase}' matches {result.output.get('total')} objects, not one"
         return "", result.error
+
+    def _known_region(self, region_id: str) -> str:
+        """The handle region that holds the same object as ``region_id`` (a region grounded for a
+        phrase), so that edits through a phrase move that handle's region with its object and a
+        later "where X was" by handle still finds X's place; ``region_id`` itself when none does."""
+        ws = self._ws()
+        mask = ws.mask_for(region_id)
+        if mask is None or not mask.any():
+            return region_id
+        for region in self.regions():
+            other = ws.mask_for(str(region["id"]))
+            if other is not None and other.shape == mask.shape:
+                shared = np.logical_and(other, mask).sum() / max(min(other.sum(), mask.sum()), 1)
+                if shared > 0.5:
+                    return str(region["id"])
+        return region_id
 
     @property
     def done(self) -> bool:

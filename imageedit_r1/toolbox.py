@@ -82,15 +82,21 @@ def _layer(ws: Workspace, handle: str) -> tuple[Any, Any, ToolResult | None]:
     return scene, layer, None
 
 
-def _follow(ws: Workspace, handle: str, obj: Any) -> None:
+def _follow(ws: Workspace, handle: str, obj: Any, left: np.ndarray | None = None) -> None:
     """Keep a region on its object: after a move, resize, replace or swap the region's mask is the
-    object's new footprint, so a later sub-edit on the same handle acts on the same object. The
-    region's box stays where grounding found it: a handle used as a place ("move X to where Y
-    was") still names the place Y had."""
+    object's new footprint, so a later sub-edit on the same handle acts on the same object.
+    ``left`` is the footprint an object was moved away from or removed from: the region's box
+    becomes that place, so a handle used as a place ("move X to where Y was") names where Y was
+    before its latest move or removal (a swap exchanges two objects and leaves both boxes, as the
+    synth-edit generator's "where it was" does). Otherwise the box stays where grounding found it."""
     from harness.suites.synth_edit.render import object_mask
 
     region = ws.regions.get(handle)
-    if region is None or not region.mask_id or region.mask_id not in ws.masks:
+    if region is None:
+        return
+    if left is not None and left.any():
+        region.box = mask_box(left)
+    if obj is None or not region.mask_id or region.mask_id not in ws.masks:
         return
     try:
         footprint = object_mask(obj, ws.width, ws.height)
@@ -202,6 +208,7 @@ class Remove:
         scene, layer, problem = _layer(ws, str(arguments["region"]))
         if problem:
             return problem
+        _follow(ws, str(arguments["region"]), None, left=layer.footprint)
         return ToolResult(ok=True, image=erase(scene, scene.image, layer))
 
 
@@ -218,7 +225,7 @@ class Move:
         if problem:
             return problem
         moved = replace(layer.obj, x=point[0], y=point[1])
-        _follow(ws, str(arguments["region"]), moved)
+        _follow(ws, str(arguments["region"]), moved, left=layer.footprint)
         return ToolResult(ok=True, image=place(scene, layer, moved))
 
 
@@ -273,8 +280,9 @@ class Swap:
             return problem
         if first is second:
             return ToolResult.failure("cannot swap an object with itself", invalid=True)
-        _follow(ws, str(arguments["region"]), replace(first.obj, x=second.obj.x, y=second.obj.y))
-        _follow(ws, str(arguments["other"]), replace(second.obj, x=first.obj.x, y=first.obj.y))
+        region, other = str(arguments["region"]), str(arguments["other"])
+        _follow(ws, region, replace(first.obj, x=second.obj.x, y=second.obj.y))
+        _follow(ws, other, replace(second.obj, x=first.obj.x, y=first.obj.y))
         return ToolResult(ok=True, image=swap(scene, first, second))
 
 

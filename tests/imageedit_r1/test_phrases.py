@@ -153,3 +153,16 @@ def test_sft_with_an_unknown_subject_form_fails_with_one_line(tmp_path):
         app, ["train", "sft", "--out", str(tmp_path), "--synth", "4", "--photo", "0", "--subjects", "names"]
     )
     assert result.exit_code == 2 and "--subjects must be one of handles, phrases" in result.output
+
+
+@pytest.mark.parametrize(("index", "subjects"), [(182, "handles"), (26, "handles"), (366, "phrases")])
+def test_where_an_object_was_is_its_place_before_its_latest_move_or_removal(index, subjects):
+    """test/00182: an object moved twice, then named as a place; test/00026: a swap does not change
+    "where it was"; test/00366 with phrases: edits made through a phrase move the handle's region
+    too, so "where the magenta object used to be" is where it was removed."""
+    sample = make_sample(0, "test", index)
+    agents = AgentSystem(default_toolbox, verify=False)
+    env, _ = agents.observe(sample.source, sample.instruction, episode_seed(sample.id))
+    plan = reference_subedits(sample, env.regions(), subjects)
+    _, episode = agents.execute(env, " " + format_plan(plan))
+    assert episode.errors == [] and _exact(sample, episode.image) == 1.0
