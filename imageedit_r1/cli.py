@@ -23,19 +23,10 @@ def _counts(synth: int, photo: int) -> dict[str, int]:
     return {name: n for name, n in (("synth-edit", synth), ("photo-ops", photo)) if n > 0}
 
 
-def _check_set_order(order: str) -> None:
-    from imageedit_r1.data import SET_ORDERS
-
-    if order not in SET_ORDERS:
-        typer.echo(f"error: --set-order must be one of {', '.join(SET_ORDERS)}, got {order!r}", err=True)
-        raise typer.Exit(code=2)
-
-
-def _check_subjects(subjects: str) -> None:
-    from imageedit_r1.data import SUBJECT_FORMS
-
-    if subjects not in SUBJECT_FORMS:
-        typer.echo(f"error: --subjects must be one of {', '.join(SUBJECT_FORMS)}, got {subjects!r}", err=True)
+def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    """One clear line and exit 2 when ``value`` is not one of ``choices``."""
+    if value not in choices:
+        typer.echo(f"error: {option} must be one of {', '.join(choices)}, got {value!r}", err=True)
         raise typer.Exit(code=2)
 
 
@@ -73,8 +64,10 @@ def sft_command(
     seed: int = typer.Option(0),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
-    _check_set_order(set_order)
-    _check_subjects(subjects)
+    from imageedit_r1.data import SET_ORDERS, SUBJECT_FORMS
+
+    _check_choice("--set-order", set_order, SET_ORDERS)
+    _check_choice("--subjects", subjects, SUBJECT_FORMS)
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
@@ -236,8 +229,10 @@ def pipeline_command(
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
 ) -> None:
     """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment."""
-    _check_set_order(set_order)
-    _check_subjects(subjects)
+    from imageedit_r1.data import SET_ORDERS, SUBJECT_FORMS
+
+    _check_choice("--set-order", set_order, SET_ORDERS)
+    _check_choice("--subjects", subjects, SUBJECT_FORMS)
     from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
 
     config = PipelineConfig(

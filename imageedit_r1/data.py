@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.types import Sample
-from imageedit_r1.phrases import PHRASE_TYPES, canonical_phrase
+from imageedit_r1.phrases import PHRASE_TYPES, canonical_phrase, is_handle
 from imageedit_r1.plan import WHOLE_IMAGE, SubEdit, format_plan
 
 POSITION_NAMES = {"centre": "center"}
@@ -149,7 +149,7 @@ SET_ORDERS: tuple[str, ...] = ("program", "reading")
 
 
 def _handle_number(handle: str) -> int | None:
-    return int(handle[1:]) if handle[:1] == "o" and handle[1:].isdigit() else None
+    return int(handle[1:]) if is_handle(handle) else None
 
 
 def in_reading_order(example: PlanExample) -> PlanExample:

@@ -18,6 +18,7 @@ import numpy as np
 from baselines.tools import Toolbox, ToolResult, Workspace, spec
 from baselines.tools.classical.referring import SIZE_WORDS, words_of
 from baselines.tools.workspace import mask_box
+from imageedit_r1.phrases import is_phrase
 
 
 def default_toolbox() -> Toolbox:
@@ -133,7 +134,7 @@ class Ground:
 
         query = str(arguments["query"])
         objects = parse_objects(ws.image)
-        phrase = query.startswith("the ")
+        phrase = is_phrase(query)
         if phrase:
             referred = _referred(query, objects, ws.width, ws.height)
             if isinstance(referred, str):
