@@ -224,6 +224,9 @@ def pipeline_command(
     grpo_keep_relations: bool = typer.Option(
         False, help="GRPO prompt noise keeps spatial reference words (left, right, above, largest, ...)"
     ),
+    grpo_levels: str = typer.Option(
+        "", help="GRPO prompts of these levels only, e.g. L2,L3,L4 (default all)"
+    ),
     sft_batch: int = typer.Option(128),
     sft_lr: float = typer.Option(1.5e-3),
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
@@ -233,6 +236,11 @@ def pipeline_command(
 
     _check_choice("--set-order", set_order, SET_ORDERS)
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
+    from harness.suites.synth_edit.generator import LEVELS
+
+    levels = tuple(level.strip() for level in grpo_levels.split(",") if level.strip())
+    for level in levels:
+        _check_choice("--grpo-levels", level, LEVELS)
     from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
 
     config = PipelineConfig(
@@ -266,6 +274,7 @@ def pipeline_command(
         grpo_noise=grpo_noise,
         grpo_keep_solved=grpo_keep_solved,
         grpo_keep_relations=grpo_keep_relations,
+        grpo_levels=levels,
         sft_batch=sft_batch,
         sft_lr=sft_lr,
         mirror=mirror,

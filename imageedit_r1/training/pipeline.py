@@ -42,6 +42,7 @@ class PipelineConfig:
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
     grpo_keep_relations: bool = False  # that noise keeps spatial reference words (left, above, ...)
     grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
+    grpo_levels: Sequence[str] = ()  # GRPO prompts of these levels only (every suite); empty: all
     grpo_steps: int = 80
     grpo_seconds: float = 150.0
     prompts_per_step: int = 16
@@ -151,6 +152,11 @@ def solved(suite: str, scores: dict[str, float]) -> bool:
     if suite == "synth-edit":
         return scores.get("synth_exact", 0.0) >= 1.0
     return scores.get("psnr", 0.0) >= EXACT_PSNR_DB
+
+
+def at_levels(examples: Sequence[Any], levels: Sequence[str]) -> list[Any]:
+    """The examples whose level is one of ``levels`` (all of them when ``levels`` is empty)."""
+    return [e for e in examples if not levels or e.level in levels]
 
 
 def unsolved_first(
@@ -310,6 +316,13 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             config.size_synonyms,
             config.grpo_keep_relations,
         )
+        if config.grpo_levels:
+            before = len(grpo_examples)
+            grpo_examples = at_levels(grpo_examples, config.grpo_levels)
+            save(
+                "grpo-levels",
+                {"levels": list(config.grpo_levels), "prompts": before, "kept": len(grpo_examples)},
+            )
         if config.grpo_keep_solved < 1.0:
             grpo_examples, summary = unsolved_first(
                 sft_checkpoint, pool, grpo_examples, config.grpo_keep_solved, config.seed
