@@ -51,17 +51,20 @@ def paired_levels(
 
 
 def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
-    """Per-level synth_exact of every column, with the binomial standard error of each mean (a
-    synth-edit sample's level is ``LEVELS[index % 4]``, as the generator assigns it)."""
+    """Per-level synth_exact of every column, with the binomial standard error of each mean. A
+    sample's level is read from ``sample_levels``; files written before it was stored fall back to
+    the generator's rule (``LEVELS[index % 4]``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = result["columns"]
+    stored = result.get("sample_levels", {})
     by_level: dict[str, list[list[float]]] = defaultdict(list)
     for sample_id, values in result["per_sample"].items():
-        by_level[f"L{int(sample_id.rsplit('/', 1)[1]) % 4 + 1}"].append(values)
+        level = stored.get(sample_id) or f"L{int(sample_id.rsplit('/', 1)[1]) % 4 + 1}"
+        by_level[level].append(values)
     levels = sorted(by_level)
     width = 0.8 / len(names)
     fig, ax = plt.subplots(figsize=(9, 4.2))
@@ -145,6 +148,7 @@ def main() -> None:
         "wall_seconds": time.perf_counter() - began,
         "levels": paired_levels(per_sample, levels, names),
         "per_sample": {sid: [per_sample[name][sid] for name in names] for sid in ids},
+        "sample_levels": levels,
         "columns": names,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,48 @@
+"""bench/r1_paired_eval.py: paired differences and their standard errors, and the per-level picture
+reading each sample's stored level."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("r1_paired_eval", ROOT / "bench" / "r1_paired_eval.py")
+paired_eval = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(paired_eval)
+
+
+def test_paired_difference_and_its_standard_error():
+    per_sample = {
+        "a": {"s1": 1.0, "s2": 0.0, "s3": 1.0, "s4": 0.0},
+        "b": {"s1": 1.0, "s2": 1.0, "s3": 1.0, "s4": 1.0},
+    }
+    levels = {"s1": "L1", "s2": "L1", "s3": "L2", "s4": "L2"}
+    table = paired_eval.paired_levels(per_sample, levels, ["a", "b"])
+    assert table["L1"] == {"n": 2, "a": 0.5, "b": 1.0, "b_minus_a": 0.5, "b_minus_a_se": 0.5}
+    # all: differences 0, 1, 0, 1 -> mean 0.5, sample variance 1/3, s.e. sqrt(1/12)
+    assert table["all"]["b_minus_a"] == 0.5
+    assert math.isclose(table["all"]["b_minus_a_se"], math.sqrt(1 / 12))
+
+
+def test_the_picture_groups_samples_by_their_stored_level(tmp_path, monkeypatch):
+    drawn: dict[str, list[float]] = {}
+
+    def spy_bar(self, xs, means, *args, label=None, **kwargs):
+        drawn[label] = list(means)
+
+    import matplotlib.axes
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "bar", spy_bar)
+    result = {
+        "columns": ["a"],
+        # index % 4 would put both in L1; the stored levels say L2 and L3
+        "per_sample": {"synth-edit/test/00000": [1.0], "synth-edit/test/00004": [0.0]},
+        "sample_levels": {"synth-edit/test/00000": "L2", "synth-edit/test/00004": "L3"},
+    }
+    paired_eval.plot_levels(result, tmp_path / "p.png", "t")
+    assert drawn == {"a": [1.0, 0.0]}
+    del result["sample_levels"]  # a file written before levels were stored: the generator's rule
+    paired_eval.plot_levels(result, tmp_path / "q.png", "t")
+    assert drawn == {"a": [0.5]}
