@@ -135,6 +135,17 @@ def rank_editors(cells: Sequence[Cell], suite: str, metric: str) -> list[Cell]:
     return sorted(rows, key=key)
 
 
+def ranking_metric(suite_cells: Sequence[Cell], declared: str | None) -> str:
+    """The metric one suite's table ranks by: the run's declared primary metric when some cell of it
+    has a value, else the first metric (by name) that has one, else the first metric. A metric asked
+    for but not applicable to the suite has no cell, or only cells without a value."""
+    metrics = sorted({c.metric for c in suite_cells})
+    scored = [m for m in metrics if any(c.metric == m and not math.isnan(c.mean) for c in suite_cells)]
+    if declared in scored:
+        return declared
+    return (scored or metrics)[0]
+
+
 def write_markdown(
     cells: Sequence[Cell], path: Path, primary_metrics: dict[str, str], smoke_excluded: int = 0
 ) -> None:
@@ -149,9 +160,7 @@ def write_markdown(
     for suite in sorted({c.suite for c in cells}):
         suite_cells = [c for c in cells if c.suite == suite]
         metrics = sorted({c.metric for c in suite_cells})
-        primary = primary_metrics.get(suite, metrics[0])
-        if primary not in metrics:  # a metric with no cell here (not applicable to any sample)
-            primary = metrics[0]
+        primary = ranking_metric(suite_cells, primary_metrics.get(suite))
         lines += ["", f"## {suite}", "", f"Ranked by strict `{primary}`.", ""]
         lines.append("| editor | cov | refused | " + " | ".join(metrics) + " |")
         lines.append("|---|---|---|" + "---|" * len(metrics))

@@ -45,7 +45,9 @@ def finish_run(out: Path, *, seed: int = 0, plan: ResolvedPlan | None = None) ->
     cells, smoke = agg.aggregate(records, seed=seed, official=official)
     agg.write_csv(cells, out / "leaderboard.csv")
     agg.write_markdown(cells, out / "leaderboard.md", primary, smoke)
-    return RunSummary(out=out, counters=RunCounters(), cells=cells, smoke_excluded=smoke)
+    return RunSummary(
+        out=out, counters=RunCounters(), cells=cells, smoke_excluded=smoke, primary_metrics=dict(primary)
+    )
 
 
 def official_from_registry(suite_name: str) -> Any:

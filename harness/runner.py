@@ -135,6 +135,7 @@ class RunSummary:
     unavailable: dict[str, str] = field(default_factory=dict)
     wall_seconds: float = 0.0
     smoke_excluded: int = 0
+    primary_metrics: dict[str, str] = field(default_factory=dict)  # suite -> metric it ranks by
 
 
 def run_evaluation(config: RunConfig, console: Console | None = None) -> RunSummary:

@@ -126,7 +126,7 @@ def run(
         f"records: {c.records_written} written, {c.records_skipped} already done; "
         f"wall {summary.wall_seconds:.1f}s"
     )
-    print_summary(summary.cells, summary.out)
+    print_summary(summary.cells, summary.out, summary.primary_metrics)
 
 
 def configure_learned_components(
@@ -154,17 +154,9 @@ def configure_learned_components(
     judge_config.configure(**judge_changes)
 
 
-def summary_metric(suite_cells: list) -> str:
-    """The metric a suite's summary ranks by: ``synth_exact``, else ``psnr``, if it has a scored
-    value in these cells (a metric asked for but not applicable has none), else the first name."""
-    for preferred in ("synth_exact", "psnr"):
-        if any(c.metric == preferred and not math.isnan(c.mean) for c in suite_cells):
-            return preferred
-    return min(c.metric for c in suite_cells)
-
-
-def print_summary(cells: list, out: Path) -> None:
-    from harness.aggregate import rank_editors
+def print_summary(cells: list, out: Path, primary_metrics: dict[str, str]) -> None:
+    """One table per suite, ranked by the same metric as the suite's table in leaderboard.md."""
+    from harness.aggregate import rank_editors, ranking_metric
 
     for suite_name in sorted({c.suite for c in cells}):
         suite_cells = [c for c in cells if c.suite == suite_name and c.group == "all"]
@@ -174,7 +166,8 @@ def print_summary(cells: list, out: Path) -> None:
         table.add_column("cov", justify="right")
         for name in metric_names:
             table.add_column(name, justify="right")
-        for ranked in rank_editors(suite_cells, suite_name, summary_metric(suite_cells)):
+        primary = ranking_metric(suite_cells, primary_metrics.get(suite_name))
+        for ranked in rank_editors(suite_cells, suite_name, primary):
             row = [ranked.editor + (" (ref)" if ranked.reference else ""), f"{ranked.coverage:.3f}"]
             for name in metric_names:
                 cell = next((c for c in suite_cells if c.editor == ranked.editor and c.metric == name), None)

@@ -313,13 +313,46 @@ def test_from_dir_scores_outputs_made_elsewhere_and_suite_export_cli(tmp_path):
     assert all(r.value == 1.0 for r in records if r.status == "ok")
 
 
-def test_the_run_summary_ranks_by_a_preferred_metric_that_has_values():
-    from harness.aggregate import Cell
-    from harness.cli.core_commands import summary_metric
+def test_a_suite_ranks_by_the_declared_metric_when_it_has_values():
+    from harness.aggregate import Cell, ranking_metric
 
     def cell(metric, mean):
         return Cell("photo-ops", "e", metric, "all", 6, 1.0, mean, mean, mean, mean, True, False)
 
-    assert summary_metric([cell("psnr", 30.0), cell("synth_exact", float("nan"))]) == "psnr"
-    assert summary_metric([cell("psnr", 30.0), cell("synth_exact", 0.5)]) == "synth_exact"
-    assert summary_metric([cell("ssim", 0.9), cell("l1", 0.1)]) == "l1"
+    cells = [cell("psnr", 30.0), cell("synth_exact", float("nan")), cell("l1", 0.1)]
+    assert ranking_metric(cells, "psnr") == "psnr"
+    assert ranking_metric(cells, "synth_exact") == "l1"  # declared, but no value here: first scored
+    assert ranking_metric(cells, None) == "l1"
+    assert ranking_metric([cell("ssim", float("nan")), cell("dino", float("nan"))], "clip") == "dino"
+
+
+def test_the_console_summary_and_leaderboard_md_rank_by_the_same_metric(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from harness import aggregate
+    from harness.aggregate import Cell
+    from harness.cli import core_commands
+
+    def cell(editor, metric, mean, higher_is_better):
+        return Cell("s", editor, metric, "all", 6, 1.0, mean, mean, mean, mean, higher_is_better, False)
+
+    # psnr ranks b first; l1 (lower is better, and first by name) would rank a first
+    cells = [cell("a", "psnr", 30.0, True), cell("b", "psnr", 40.0, True),
+             cell("a", "l1", 0.1, False), cell("b", "l1", 0.2, False)]  # fmt: skip
+    buffer = io.StringIO()
+    monkeypatch.setattr(core_commands, "stdout", Console(file=buffer, width=200))
+    core_commands.print_summary(cells, tmp_path, {"s": "psnr"})
+    console_rows = [
+        line.split()[1] for line in buffer.getvalue().splitlines() if line.split()[1:2] in (["a"], ["b"])
+    ]
+    aggregate.write_markdown(cells, tmp_path / "leaderboard.md", {"s": "psnr"})
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    markdown_rows = [
+        line.split("|")[1].strip()
+        for line in markdown.splitlines()
+        if line.startswith("| a") or line.startswith("| b")
+    ]
+    assert console_rows == markdown_rows == ["b", "a"]
+    assert "Ranked by strict `psnr`" in markdown
