@@ -87,6 +87,44 @@ def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def voted_scores(
+    name: str, checkpoint: str, pool: Any, jobs: list[tuple[str, str, str]], args: argparse.Namespace
+) -> dict[str, dict[str, float]]:
+    """Greedy, voted and any-of columns of one checkpoint: the greedy plan and ``args.vote``
+    sampled plans per sample, all executed; the vote picks among them by outcome."""
+    import torch
+
+    from imageedit_r1.policy import load_policy
+    from imageedit_r1.rollouts import candidate_outcomes
+    from imageedit_r1.voting import vote
+
+    policy = load_policy(checkpoint)
+    prompts = [prompt for _, _, prompt in jobs]
+    greedy = policy.generate(prompts, max_new_tokens=160, batch_size=256)
+    torch.manual_seed(args.seed)
+    sampled = policy.generate(
+        prompts,
+        max_new_tokens=160,
+        batch_size=max(1, 512 // args.vote),
+        do_sample=True,
+        temperature=args.vote_temperature,
+        num_return_sequences=args.vote,
+    )
+    del policy
+    k = args.vote
+    candidates = [[g, *sampled[i * k : (i + 1) * k]] for i, g in enumerate(greedy)]
+    rows = pool.map(
+        candidate_outcomes, [(sid, suite, c) for (sid, suite, _), c in zip(jobs, candidates, strict=True)]
+    )
+    columns: dict[str, dict[str, float]] = {name: {}, f"{name}_vote{k}": {}, f"{name}_any{k}": {}}
+    for (sid, _, _), row in zip(jobs, rows, strict=True):
+        exact = [c.scores["synth_exact"] for c in row]
+        columns[name][sid] = exact[0]
+        columns[f"{name}_vote{k}"][sid] = exact[vote([c.digest for c in row])]
+        columns[f"{name}_any{k}"][sid] = max(exact)
+    return columns
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entry", action="append", required=True, help="NAME=CHECKPOINT (first: reference)")
@@ -98,6 +136,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--plot", type=Path, help="also draw the per-level bars as this PNG")
+    parser.add_argument(
+        "--vote",
+        type=int,
+        default=0,
+        help="K > 0: also K sampled plans per sample; adds NAME_voteK (the outcome most candidates "
+        "agree on, imageedit_r1.voting) and NAME_anyK (some candidate is right: the ceiling of any "
+        "choice among them)",
+    )
+    parser.add_argument("--vote-temperature", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sampled plans")
     args = parser.parse_args()
 
     from imageedit_r1.rollouts import RolloutPool, evaluate_editor, observe
@@ -123,9 +171,13 @@ def main() -> None:
         jobs = [(sid, "synth-edit", prompt) for sid, prompt in zip(ids, prompts, strict=True)]
         for name, checkpoint in entries:
             start = time.perf_counter()
-            with console.status(f"{name}: greedy plans for {len(jobs)} samples, executed and scored"):
-                _, scores, _ = greedy_scores(checkpoint, pool, jobs)
-            per_sample[name] = {sid: s["synth_exact"] for sid, s in zip(ids, scores, strict=True)}
+            if args.vote > 0:
+                with console.status(f"{name}: greedy + {args.vote} sampled plans for {len(jobs)} samples"):
+                    per_sample.update(voted_scores(name, checkpoint, pool, jobs, args))
+            else:
+                with console.status(f"{name}: greedy plans for {len(jobs)} samples, executed and scored"):
+                    _, scores, _ = greedy_scores(checkpoint, pool, jobs)
+                per_sample[name] = {sid: s["synth_exact"] for sid, s in zip(ids, scores, strict=True)}
             seconds[name] = time.perf_counter() - start
             console.print(f"{name}: {sum(per_sample[name].values()) / len(ids):.4f} in {seconds[name]:.0f} s")
         for name in args.baseline:
@@ -136,7 +188,7 @@ def main() -> None:
             seconds[name] = time.perf_counter() - start
     finally:
         pool.close()
-    names = [name for name, _ in entries] + list(args.baseline)
+    names = [column for column in per_sample if column not in args.baseline] + list(args.baseline)
     result = {
         "what": f"synth-edit test samples 0-{args.synth - 1} (held-out phrasings"
         + (f"; levels {args.levels}" if wanted else "")

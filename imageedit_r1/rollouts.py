@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from baselines.tools import Toolbox
+from harness.images import image_hash
 from harness.types import EditRequest, Sample, ScoreInput
 from imageedit_r1.rewards import RolloutExecutor, suite_reward
 
@@ -31,6 +32,12 @@ class ScoredRollout:
     terms: dict[str, float | None]
     well_formed: bool
     invalid_calls: int
+
+
+@dataclass
+class Candidate:
+    digest: str | None  # of the edited image; None: no image, or an invalid call on the way
+    scores: dict[str, float]
 
 
 def install(samples: Mapping[str, Sample], toolbox_factory: Callable[[], Toolbox]) -> None:
@@ -95,6 +102,23 @@ def evaluate_rollouts(jobs: Sequence[tuple[str, str, str]]) -> list[dict[str, fl
         sample = _SAMPLES[sample_id]
         outcome = executor.execute(sample, completion)
         out.append(_raw_scores(sample, suite, outcome.edited))
+    return out
+
+
+def candidate_outcomes(jobs: Sequence[tuple[str, str, Sequence[str]]]) -> list[list[Candidate]]:
+    """Every candidate plan of (sample_id, suite, completions) executed and scored: its result's
+    digest (None when it made no image or a call failed) and its raw held-out metric values."""
+    executor = _executor()
+    out = []
+    for sample_id, suite, completions in jobs:
+        sample = _SAMPLES[sample_id]
+        row = []
+        for completion in completions:
+            outcome = executor.execute(sample, completion)
+            valid = outcome.edited is not None and outcome.well_formed and not outcome.invalid_calls
+            digest = image_hash(outcome.edited) if valid else None
+            row.append(Candidate(digest, _raw_scores(sample, suite, outcome.edited)))
+        out.append(row)
     return out
 
 
