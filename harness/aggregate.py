@@ -135,15 +135,21 @@ def rank_editors(cells: Sequence[Cell], suite: str, metric: str) -> list[Cell]:
     return sorted(rows, key=key)
 
 
-def ranking_metric(suite_cells: Sequence[Cell], declared: str | None) -> str:
-    """The metric one suite's table ranks by: the run's declared primary metric when some cell of it
-    has a value, else the first metric (by name) that has one, else the first metric. A metric asked
-    for but not applicable to the suite has no cell, or only cells without a value."""
-    metrics = sorted({c.metric for c in suite_cells})
-    scored = [m for m in metrics if any(c.metric == m and not math.isnan(c.mean) for c in suite_cells)]
-    if declared in scored:
+def choose_ranking_metric(metrics: Iterable[str], scored: Iterable[str], declared: str | None) -> str:
+    """The metric one suite ranks by: the declared primary metric when it has a value (is in
+    ``scored``), else the first metric by name that has one, else the first metric. A metric asked
+    for but not applicable to the suite has no cell or row, or only ones without a value."""
+    names = sorted(set(metrics))
+    with_values = [m for m in names if m in set(scored)]
+    if declared in with_values:
         return declared
-    return (scored or metrics)[0]
+    return (with_values or names)[0]
+
+
+def ranking_metric(suite_cells: Sequence[Cell], declared: str | None) -> str:
+    """``choose_ranking_metric`` over one suite's aggregated cells."""
+    scored = {c.metric for c in suite_cells if not math.isnan(c.mean)}
+    return choose_ranking_metric((c.metric for c in suite_cells), scored, declared)
 
 
 def write_markdown(

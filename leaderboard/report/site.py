@@ -55,16 +55,25 @@ def write_report(source: str | os.PathLike[str], out: str | os.PathLike[str], *,
 
 
 def primary_metrics(runs: Sequence[RunData], table: BoardTable) -> dict[str, str]:
-    primary: dict[str, str] = {}
-    scored = {(row.suite, row.metric) for row in table.rows}
+    """suite -> the metric its report section ranks by, with the rule of the run's console summary
+    and leaderboard.md (``harness.aggregate.choose_ranking_metric``); a later run's declaration wins."""
+    from harness.aggregate import choose_ranking_metric
+
+    declared: dict[str, str] = {}
     for run in runs:
-        declared = run.manifest.get("primary_metrics", {})
-        if isinstance(declared, dict):
-            # a declared metric with no row in this suite (not applicable there) is not used
-            primary.update({str(k): str(v) for k, v in declared.items() if (str(k), str(v)) in scored})
+        found = run.manifest.get("primary_metrics", {})
+        if isinstance(found, dict):
+            declared.update({str(k): str(v) for k, v in found.items()})
+    metrics: dict[str, set[str]] = defaultdict(set)
+    scored: dict[str, set[str]] = defaultdict(set)
     for row in table.rows:
-        primary.setdefault(row.suite, row.metric)
-    return primary
+        metrics[row.suite].add(row.metric)
+        if row.value is not None:
+            scored[row.suite].add(row.metric)
+    return {
+        suite: choose_ranking_metric(names, scored[suite], declared.get(suite))
+        for suite, names in metrics.items()
+    }
 
 
 def render_page(

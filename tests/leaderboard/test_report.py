@@ -154,10 +154,17 @@ def test_a_declared_ranking_metric_with_no_rows_in_a_suite_is_not_used():
     from leaderboard.report.site import primary_metrics
 
     rows = [
-        SimpleNamespace(suite="photo-ops", metric="psnr"),
-        SimpleNamespace(suite="synth-edit", metric="synth_exact"),
+        SimpleNamespace(suite="photo-ops", metric="psnr", value=30.0),
+        SimpleNamespace(suite="synth-edit", metric="synth_exact", value=0.5),
+        SimpleNamespace(suite="synth-edit", metric="psnr", value=28.0),
+        SimpleNamespace(suite="folder", metric="ssim", value=None),  # no value anywhere
+        SimpleNamespace(suite="folder", metric="l1", value=None),
     ]
     run = SimpleNamespace(
         manifest={"primary_metrics": {"photo-ops": "synth_exact", "synth-edit": "synth_exact"}}
     )
-    assert primary_metrics([run], BoardTable(rows, {})) == {"photo-ops": "psnr", "synth-edit": "synth_exact"}
+    assert primary_metrics([run], BoardTable(rows, {})) == {
+        "photo-ops": "psnr",
+        "synth-edit": "synth_exact",
+        "folder": "l1",
+    }
