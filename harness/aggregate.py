@@ -140,7 +140,8 @@ def choose_ranking_metric(metrics: Iterable[str], scored: Iterable[str], declare
     ``scored``), else the first metric by name that has one, else the first metric. A metric asked
     for but not applicable to the suite has no cell or row, or only ones without a value."""
     names = sorted(set(metrics))
-    with_values = [m for m in names if m in set(scored)]
+    scored_names = set(scored)
+    with_values = [m for m in names if m in scored_names]
     if declared in with_values:
         return declared
     return (with_values or names)[0]

@@ -3,8 +3,8 @@ image the most candidates agree on.
 
 Plans that differ in wording or order but produce the same pixels count as one answer, so the vote
 is over outcomes, not strings. A candidate with no image (unparseable plan, invalid call) has no
-vote. Ties go to the earliest candidate; the greedy plan comes first, so it wins every tie and is
-kept when no other outcome has more votes.
+vote. Ties go to the earliest candidate. The greedy plan comes first, so it is kept whenever it
+produced a valid image and no other outcome has more votes than its own.
 """
 
 from __future__ import annotations
