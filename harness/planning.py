@@ -122,7 +122,8 @@ def resolve_plan(config: RunConfig) -> ResolvedPlan:
         if chosen:
             # rank by the first chosen metric the suite itself scores with (`--metrics synth_exact,psnr`
             # over photo-ops ranks by psnr: synth_exact is not applicable there)
-            native = [m for m in chosen if m in tuple(getattr(suite, "default_metrics", ()))]
+            defaults = set(getattr(suite, "default_metrics", ()))
+            native = [m for m in chosen if m in defaults]
             plan.primary_metrics[suite_name] = (native or chosen)[0]
     return plan
 

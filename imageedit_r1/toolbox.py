@@ -167,7 +167,7 @@ class Ground:
 def _referred(query: str, objects: Any, width: int, height: int) -> Any:
     """The objects a referring phrase ("the second circle from the left") denotes, read with the
     classical referring grammar and resolved by the synth-edit resolver; a string says why not."""
-    from baselines.tools.classical.referring import parse_reference, words_of
+    from baselines.tools.classical.referring import parse_reference
     from baselines.tools.classical.scene_tools import resolve_reference
     from harness.suites.synth_edit.referring import ReferenceError
     from harness.suites.synth_edit.scene import Background, Scene
