@@ -132,6 +132,12 @@ def main() -> None:
         "--baseline", action="append", default=[], help="an editor name, e.g. classic-pipeline"
     )
     parser.add_argument("--synth", type=int, default=1600, help="synth-edit test samples 0..N-1")
+    parser.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        help="first test index: OFFSET..OFFSET+N-1, e.g. a selection set disjoint from 0..N-1",
+    )
     parser.add_argument("--levels", default="", help="comma-separated levels to keep, e.g. L3 (default all)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
@@ -158,8 +164,10 @@ def main() -> None:
     if any(len(entry) != 2 for entry in entries):
         raise SystemExit("error: --entry takes NAME=CHECKPOINT")
     began = time.perf_counter()
-    with console.status(f"rendering and grounding {args.synth} synth-edit test samples"):
-        corpus = build_corpus({"synth-edit": args.synth}, "test", workers=args.workers, plans=False)
+    with console.status(f"rendering and grounding {args.synth} synth-edit test samples from {args.offset}"):
+        corpus = build_corpus(
+            {"synth-edit": args.synth}, "test", workers=args.workers, offset=args.offset, plans=False
+        )
     wanted = {level for level in args.levels.split(",") if level}
     ids = sorted(sid for sid, sample in corpus.samples.items() if not wanted or sample.level in wanted)
     levels = {sid: corpus.samples[sid].level for sid in ids}
@@ -190,7 +198,7 @@ def main() -> None:
         pool.close()
     names = [column for column in per_sample if column not in args.baseline] + list(args.baseline)
     result = {
-        "what": f"synth-edit test samples 0-{args.synth - 1} (held-out phrasings"
+        "what": f"synth-edit test samples {args.offset}-{args.offset + args.synth - 1} (held-out phrasings"
         + (f"; levels {args.levels}" if wanted else "")
         + "), greedy plans, synth_exact",
         "host": platform.node(),

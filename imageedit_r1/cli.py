@@ -143,6 +143,7 @@ def grpo_command(
         num_generations=generations,
         num_iterations=iterations,
         learning_rate=lr,
+        beta=beta,
         resume_from=resume,
         seed=seed,
     )
@@ -225,7 +226,12 @@ def pipeline_command(
         False, help="GRPO prompt noise keeps spatial reference words (left, right, above, largest, ...)"
     ),
     grpo_levels: str = typer.Option(
-        "", help="GRPO prompts of these levels only, e.g. L2,L3,L4 (default all)"
+        "",
+        help="GRPO prompts of these levels only, e.g. L2,L3,L4 (default all); LEVEL:K repeats that "
+        "level's prompts K times, e.g. L1,L2,L3:2,L4:2",
+    ),
+    beta: float = typer.Option(
+        0.0, help="GRPO KL penalty to the start policy (with LoRA: a frozen copy of the SFT adapter)"
     ),
     sft_batch: int = typer.Option(128),
     sft_lr: float = typer.Option(1.5e-3),
@@ -237,11 +243,13 @@ def pipeline_command(
     _check_choice("--set-order", set_order, SET_ORDERS)
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     from harness.suites.synth_edit.generator import LEVELS
+    from imageedit_r1.training.pipeline import PipelineConfig, parse_level_weights, run_pipeline
 
-    levels = tuple(level.strip() for level in grpo_levels.split(",") if level.strip())
-    for level in levels:
-        _check_choice("--grpo-levels", level, LEVELS)
-    from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline
+    try:
+        weights = parse_level_weights(grpo_levels, LEVELS)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
 
     config = PipelineConfig(
         out=str(out),
@@ -274,7 +282,9 @@ def pipeline_command(
         grpo_noise=grpo_noise,
         grpo_keep_solved=grpo_keep_solved,
         grpo_keep_relations=grpo_keep_relations,
-        grpo_levels=levels,
+        grpo_levels=tuple(weights),
+        grpo_level_weights=weights,
+        beta=beta,
         sft_batch=sft_batch,
         sft_lr=sft_lr,
         mirror=mirror,

@@ -5,6 +5,10 @@ the reward function executes every plan in the editing environment and scores th
 harness metrics (``imageedit_r1.rewards``). Checkpoints are safetensors; a JSONL metrics log and a
 learning-curve PNG are written to the output directory; ``resume_from`` continues a run from one of
 its ``checkpoint-N`` directories (trl/transformers resume) or starts from an SFT checkpoint.
+
+With ``beta > 0`` the KL penalty is taken against the policy GRPO starts from. For a LoRA adapter,
+trl keeps a frozen copy of it under the adapter name ``ref`` (not the bare base model, which would
+pull the policy back past its SFT stage); the copy is left out of the saved checkpoint.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ CURVE_KEYS = ("reward", "reward_std", "synth-edit/synth_exact", "photo-ops/psnr"
 def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) -> dict[str, Any]:
     """Run GRPO from ``config.init_checkpoint`` on ``examples`` (their samples live in ``pool``, a
     ``RolloutPool``); saves ``output_dir/final`` (safetensors)."""
+    import shutil
+
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -118,6 +124,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     trainer.train(resume_from_checkpoint=config.resume_from)
     final = out / "final"
     trainer.save_model(str(final))
+    shutil.rmtree(final / "ref", ignore_errors=True)  # the frozen KL reference, a copy of the start
     policy.tokenizer.save_pretrained(final)
     records = log.records()
     plot_curves(records, CURVE_KEYS, out / "grpo_curve.png", f"GRPO ({config.reward} reward)")
@@ -128,4 +135,17 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         "last_reward": rewards[-1] if rewards else math.nan,
         "seconds": time.perf_counter() - began,
         "checkpoint": str(final),
+        "kl_reference": kl_reference(trainer.model, config.beta),
     }
+
+
+def kl_reference(model: Any, beta: float) -> str:
+    """What the KL penalty compares the policy with: ``none`` (beta 0), ``start`` (a frozen copy
+    of the LoRA adapter GRPO started from, or trl's reference model for a full model) or ``base``
+    (adapters disabled, which trl falls back to when it cannot copy the adapter)."""
+    if beta == 0:
+        return "none"
+    peft_config = getattr(model, "peft_config", None)
+    if peft_config is None or "ref" in peft_config:
+        return "start"
+    return "base"

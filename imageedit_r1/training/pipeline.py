@@ -43,13 +43,14 @@ class PipelineConfig:
     grpo_keep_relations: bool = False  # that noise keeps spatial reference words (left, above, ...)
     grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
     grpo_levels: Sequence[str] = ()  # GRPO prompts of these levels only (every suite); empty: all
+    grpo_level_weights: dict[str, int] = field(default_factory=dict)  # level -> copies of its prompts
     grpo_steps: int = 80
     grpo_seconds: float = 150.0
     prompts_per_step: int = 16
     generations: int = 8
     grpo_iterations: int = 1  # GRPO's mu: optimisation passes over each generated batch
     grpo_lr: float = 5e-5
-    beta: float = 0.0
+    beta: float = 0.0  # > 0: KL penalty to the GRPO start (a frozen copy of a LoRA adapter)
     temperature: float = 1.0
     rewards: Sequence[str] = ("harness", "f1")
     baselines: Sequence[str] = ("classic-pipeline",)
@@ -157,6 +158,28 @@ def solved(suite: str, scores: dict[str, float]) -> bool:
 def at_levels(examples: Sequence[Any], levels: Sequence[str]) -> list[Any]:
     """The examples whose level is one of ``levels`` (all of them when ``levels`` is empty)."""
     return [e for e in examples if not levels or e.level in levels]
+
+
+def weighted(examples: Sequence[Any], weights: dict[str, int]) -> list[Any]:
+    """Each example repeated ``weights[level]`` times (once when its level has no weight), so a GRPO
+    prompt mix can lean towards some levels without dropping the others."""
+    return [e for e in examples for _ in range(weights.get(e.level, 1))]
+
+
+def parse_level_weights(text: str, known: Sequence[str]) -> dict[str, int]:
+    """``"L1,L2,L3:2,L4:2"`` -> ``{"L1": 1, "L2": 1, "L3": 2, "L4": 2}``; ValueError with one line
+    naming the bad item otherwise."""
+    weights: dict[str, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        level, _, count = item.partition(":")
+        if level not in known:
+            raise ValueError(f"--grpo-levels must be one of {', '.join(known)}, got {level!r}")
+        if count and not (count.isdigit() and int(count) > 0):
+            raise ValueError(f"--grpo-levels weight must be a positive integer, got {item!r}")
+        weights[level] = int(count) if count else 1
+    return weights
 
 
 def unsolved_first(
@@ -322,6 +345,13 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             save(
                 "grpo-levels",
                 {"levels": list(config.grpo_levels), "prompts": before, "kept": len(grpo_examples)},
+            )
+        if any(w != 1 for w in config.grpo_level_weights.values()):
+            before = len(grpo_examples)
+            grpo_examples = weighted(grpo_examples, config.grpo_level_weights)
+            save(
+                "grpo-level-weights",
+                {"weights": dict(config.grpo_level_weights), "prompts": before, "after": len(grpo_examples)},
             )
         if config.grpo_keep_solved < 1.0:
             grpo_examples, summary = unsolved_first(

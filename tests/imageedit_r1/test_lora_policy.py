@@ -112,6 +112,49 @@ def test_grpo_continues_the_adapter_and_the_editor_runs_it(tmp_path, examples, b
     assert result.status in ("ok", "error") and result.trace[0].tool == "plan"
 
 
+def test_grpo_kl_penalty_is_taken_against_the_sft_adapter_not_the_base(
+    tmp_path, examples, base_dir, synth_samples
+):
+    import torch
+
+    train_sft(
+        examples,
+        SFTConfig(
+            output_dir=str(tmp_path / "sft"),
+            base_model=str(base_dir),
+            lora_rank=4,
+            max_steps=3,
+            batch_size=2,
+            learning_rate=5e-2,
+        ),
+    )
+    sft = tmp_path / "sft" / "final"
+    ids = torch.tensor([[5, 6, 7, 8]])
+    base_logits = load_policy(base_dir, device="cpu").model(ids).logits
+    assert not torch.allclose(load_policy(sft, device="cpu").model(ids).logits, base_logits, atol=1e-3)
+    pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
+    grpo = train_grpo(
+        examples,
+        pool,
+        GRPORunConfig(
+            output_dir=str(tmp_path / "grpo"),
+            init_checkpoint=str(sft),
+            max_steps=1,
+            prompts_per_step=2,
+            num_generations=2,
+            max_completion_length=12,
+            logging_steps=1,
+            beta=0.1,
+        ),
+    )
+    assert grpo["kl_reference"] == "start"
+    first = json.loads((tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()[0])
+    # before the first update the policy is its reference: KL 0 (against the base it would be > 0)
+    assert first["step"] == 1 and first["kl"] == 0.0
+    final = tmp_path / "grpo" / "final"
+    assert not (final / "ref").exists() and checkpoint_problem(str(final)) is None
+
+
 def test_missing_packaged_base_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(
         policy_module.PACKAGED_BASES,
