@@ -46,3 +46,41 @@ def test_the_picture_groups_samples_by_their_stored_level(tmp_path, monkeypatch)
     del result["sample_levels"]  # a file written before levels were stored: the generator's rule
     paired_eval.plot_levels(result, tmp_path / "q.png", "t")
     assert drawn == {"a": [0.5]}
+
+
+_merge_spec = importlib.util.spec_from_file_location("r1_paired_merge", ROOT / "bench" / "r1_paired_merge.py")
+paired_merge = importlib.util.module_from_spec(_merge_spec)
+_merge_spec.loader.exec_module(paired_merge)
+
+
+def _file(columns, rows, levels):
+    return {"what": "w", "columns": columns, "per_sample": rows, "sample_levels": levels}
+
+
+def test_files_of_the_same_samples_merge_into_one_paired_table(tmp_path):
+    levels = {"s1": "L1", "s2": "L1", "s3": "L2", "s4": "L2"}
+    first = _file(
+        ["a", "b"], {"s1": [1.0, 1.0], "s2": [0.0, 1.0], "s3": [1.0, 0.0], "s4": [0.0, 0.0]}, levels
+    )
+    second = _file(
+        ["c", "a"], {"s1": [0.0, 9.0], "s2": [0.0, 9.0], "s3": [1.0, 9.0], "s4": [1.0, 9.0]}, levels
+    )
+    merged = paired_merge.merge([first, second], reference="b")
+    assert merged["columns"] == ["b", "a", "c"]  # the reference first; "a" kept from the first file
+    assert merged["per_sample"]["s2"] == [1.0, 0.0, 0.0]
+    assert merged["levels"]["L1"]["c_minus_b"] == -1.0 and merged["levels"]["L2"]["c_minus_b"] == 1.0
+    assert merged["levels"]["L1"]["a_minus_b"] == -0.5 and merged["levels"]["all"]["a_minus_b"] == 0.0
+    paired_merge.plot_differences(merged, tmp_path / "d.png", "t")
+    assert (tmp_path / "d.png").stat().st_size > 0
+
+
+def test_files_of_other_samples_or_a_missing_reference_are_refused():
+    import pytest
+
+    levels = {"s1": "L1"}
+    one = _file(["a"], {"s1": [1.0]}, levels)
+    other = _file(["b"], {"s2": [1.0]}, {"s2": "L1"})
+    with pytest.raises(paired_merge.MergeError, match="other samples"):
+        paired_merge.merge([one, other])
+    with pytest.raises(paired_merge.MergeError, match="no column 'z'; the files have a"):
+        paired_merge.merge([one], reference="z")

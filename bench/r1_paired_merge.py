@@ -1,0 +1,112 @@
+"""Join paired-evaluation files of the same samples into one table, and draw the differences.
+
+Runs evaluated in different `bench/r1_paired_eval.py` calls on the same test samples (same ids)
+are still paired: this joins their columns, recomputes every difference against the first column
+and draws each column's per-level difference with its standard error:
+
+    python bench/r1_paired_merge.py docs/a.json docs/b.json --reference sft \\
+        --out docs/merged.json --plot docs/merged_differences.png
+
+A column name that occurs in several files is taken from the first; files whose sample ids differ
+are refused with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+_spec = importlib.util.spec_from_file_location(
+    "r1_paired_eval", Path(__file__).with_name("r1_paired_eval.py")
+)
+paired_eval = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(paired_eval)
+
+
+class MergeError(ValueError):
+    """The files do not hold the same samples, or the reference column is missing."""
+
+
+def merge(results: list[dict[str, Any]], reference: str | None = None) -> dict[str, Any]:
+    """One result with the columns of all ``results``; ``reference`` (default: the first file's
+    first column) comes first, so every difference is taken against it."""
+    ids = sorted(results[0]["per_sample"])
+    values: dict[str, dict[str, float]] = {}
+    for result in results:
+        if sorted(result["per_sample"]) != ids:
+            raise MergeError(
+                f"{result.get('what', 'a file')} holds other samples than {results[0].get('what')}"
+            )
+        for k, name in enumerate(result["columns"]):
+            if name not in values:
+                values[name] = {sid: result["per_sample"][sid][k] for sid in ids}
+    names = list(values)
+    reference = reference or names[0]
+    if reference not in values:
+        raise MergeError(f"no column {reference!r}; the files have {', '.join(names)}")
+    names = [reference] + [name for name in names if name != reference]
+    levels: dict[str, str] = {}
+    for result in results:
+        levels.update(result.get("sample_levels", {}))
+    levels = {sid: levels.get(sid) or f"L{int(sid.rsplit('/', 1)[1]) % 4 + 1}" for sid in ids}
+    return {
+        "what": results[0].get("what", ""),
+        "merged_from": [result.get("entries", {}) for result in results],
+        "levels": paired_eval.paired_levels(values, levels, names),
+        "per_sample": {sid: [values[name][sid] for name in names] for sid in ids},
+        "sample_levels": levels,
+        "columns": names,
+    }
+
+
+def plot_differences(result: dict[str, Any], path: Path, title: str) -> None:
+    """Per level, each column's mean difference from the first column (in points) with +-1
+    standard error of the paired difference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first, others = result["columns"][0], result["columns"][1:]
+    levels = [level for level in sorted(result["levels"]) if level != "all"] + ["all"]
+    width = 0.8 / max(len(others), 1)
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for k, name in enumerate(others):
+        rows = [result["levels"][level] for level in levels]
+        means = [100 * row[f"{name}_minus_{first}"] for row in rows]
+        errors = [100 * row[f"{name}_minus_{first}_se"] for row in rows]
+        xs = [i + (k - (len(others) - 1) / 2) * width for i in range(len(levels))]
+        ax.errorbar(xs, means, yerr=errors, fmt="o", capsize=3, label=name)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(levels)), levels)
+    ax.set_ylabel(f"synth_exact minus {first} (points, +-1 s.e.)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--reference", help="the column every difference is taken against")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--plot", type=Path, help="draw the per-level differences as this PNG")
+    args = parser.parse_args()
+    try:
+        result = merge([json.loads(f.read_text(encoding="utf-8")) for f in args.files], args.reference)
+    except MergeError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    if args.plot:
+        plot_differences(result, args.plot, result["what"])
+    for level, row in result["levels"].items():
+        print(level, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+
+
+if __name__ == "__main__":
+    main()
