@@ -8,7 +8,8 @@ and draws each column's per-level difference with its standard error:
         --out docs/merged.json --plot docs/merged_differences.png
 
 A column name that occurs in several files is taken from the first; files whose sample ids differ
-are refused with one line.
+are refused with one line. ``--average NAME=C1,C2,C3`` adds a column holding each sample's mean of
+those columns (e.g. the seeds of one setting), paired against the reference like the others.
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ class MergeError(ValueError):
     """The files do not hold the same samples, or the reference column is missing."""
 
 
-def merge(results: list[dict[str, Any]], reference: str | None = None) -> dict[str, Any]:
+def merge(
+    results: list[dict[str, Any]],
+    reference: str | None = None,
+    averages: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """One result with the columns of all ``results``; ``reference`` (default: the first file's
-    first column) comes first, so every difference is taken against it."""
+    first column) comes first, so every difference is taken against it. ``averages`` maps a new
+    column name to the columns whose per-sample mean it holds."""
     ids = sorted(results[0]["per_sample"])
     values: dict[str, dict[str, float]] = {}
     for result in results:
@@ -43,6 +49,11 @@ def merge(results: list[dict[str, Any]], reference: str | None = None) -> dict[s
         for k, name in enumerate(result["columns"]):
             if name not in values:
                 values[name] = {sid: result["per_sample"][sid][k] for sid in ids}
+    for name, columns in (averages or {}).items():
+        missing = [c for c in columns if c not in values]
+        if missing or not columns:
+            raise MergeError(f"--average {name}: no column {', '.join(missing) or '(none given)'}")
+        values[name] = {sid: sum(values[c][sid] for c in columns) / len(columns) for sid in ids}
     names = list(values)
     reference = reference or names[0]
     if reference not in values:
@@ -55,6 +66,7 @@ def merge(results: list[dict[str, Any]], reference: str | None = None) -> dict[s
     return {
         "what": results[0].get("what", ""),
         "merged_from": [result.get("entries", {}) for result in results],
+        "averages": dict(averages or {}),
         "levels": paired_eval.paired_levels(values, levels, names),
         "per_sample": {sid: [values[name][sid] for name in names] for sid in ids},
         "sample_levels": levels,
@@ -96,9 +108,18 @@ def main() -> None:
     parser.add_argument("--reference", help="the column every difference is taken against")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--plot", type=Path, help="draw the per-level differences as this PNG")
+    parser.add_argument(
+        "--average", action="append", default=[], help="NAME=C1,C2,...: a column of their per-sample mean"
+    )
     args = parser.parse_args()
+    averages = {}
+    for item in args.average:
+        name, _, columns = item.partition("=")
+        averages[name] = [c for c in columns.split(",") if c]
     try:
-        result = merge([json.loads(f.read_text(encoding="utf-8")) for f in args.files], args.reference)
+        result = merge(
+            [json.loads(f.read_text(encoding="utf-8")) for f in args.files], args.reference, averages
+        )
     except MergeError as exc:
         raise SystemExit(f"error: {exc}") from None
     args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -84,3 +84,15 @@ def test_files_of_other_samples_or_a_missing_reference_are_refused():
         paired_merge.merge([one, other])
     with pytest.raises(paired_merge.MergeError, match="no column 'z'; the files have a"):
         paired_merge.merge([one], reference="z")
+
+
+def test_an_average_column_is_the_per_sample_mean_of_its_columns():
+    import pytest
+
+    levels = {"s1": "L1", "s2": "L1"}
+    result = _file(["ref", "x", "y"], {"s1": [0.0, 1.0, 0.0], "s2": [0.0, 1.0, 1.0]}, levels)
+    merged = paired_merge.merge([result], averages={"xy": ["x", "y"]})
+    assert merged["per_sample"]["s1"][-1] == 0.5 and merged["per_sample"]["s2"][-1] == 1.0
+    assert merged["levels"]["L1"]["xy_minus_ref"] == 0.75
+    with pytest.raises(paired_merge.MergeError, match="--average xy: no column z"):
+        paired_merge.merge([result], averages={"xy": ["x", "z"]})
