@@ -132,21 +132,16 @@ def test_grpo_kl_penalty_is_taken_against_the_sft_adapter_not_the_base(
     ids = torch.tensor([[5, 6, 7, 8]])
     base_logits = load_policy(base_dir, device="cpu").model(ids).logits
     assert not torch.allclose(load_policy(sft, device="cpu").model(ids).logits, base_logits, atol=1e-3)
-    pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
-    grpo = train_grpo(
-        examples,
-        pool,
-        GRPORunConfig(
-            output_dir=str(tmp_path / "grpo"),
-            init_checkpoint=str(sft),
-            max_steps=1,
-            prompts_per_step=2,
-            num_generations=2,
-            max_completion_length=12,
-            logging_steps=1,
-            beta=0.1,
-        ),
-    )
+    # through the command line, which must pass --beta on
+    from typer.testing import CliRunner
+
+    from harness.cli.main import app
+
+    command = ["train", "grpo", "--init", str(sft), "--out", str(tmp_path / "grpo"), "--synth", "4"]
+    command += ["--photo", "0", "--steps", "1", "--prompts-per-step", "2", "--generations", "2"]
+    result = CliRunner().invoke(app, [*command, "--beta", "0.1", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    grpo = json.loads(result.output[result.output.rindex("{\n") :])  # the summary, after trl's log lines
     assert grpo["kl_reference"] == "start"
     first = json.loads((tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()[0])
     # before the first update the policy is its reference: KL 0 (against the base it would be > 0)
