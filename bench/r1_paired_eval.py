@@ -28,7 +28,10 @@ from rich.console import Console
 def paired_levels(
     per_sample: dict[str, dict[str, float]], levels: dict[str, str], names: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """level -> {name: mean, name + '_minus_' + first: difference, ... '_se': its standard error}."""
+    """level -> {name: mean, name + '_minus_' + first: difference, ... '_se': its standard error,
+    ... '_ci95' and '_p': the paired bootstrap's 95 % interval and p-value}."""
+    from harness.statistics import paired_bootstrap
+
     first = names[0]
     table: dict[str, dict[str, Any]] = {}
     by_level: dict[str, list[str]] = defaultdict(list)
@@ -46,6 +49,10 @@ def paired_levels(
             variance = sum((d - mean) ** 2 for d in diffs) / max(len(diffs) - 1, 1)
             row[f"{name}_minus_{first}"] = mean
             row[f"{name}_minus_{first}_se"] = math.sqrt(variance / len(diffs))
+            # the harness's own paired test (as `leaderboard compare`): bootstrap interval, p-value
+            test = paired_bootstrap([per_sample[name][i] for i in ids], [per_sample[first][i] for i in ids])
+            row[f"{name}_minus_{first}_ci95"] = [test.ci_low, test.ci_high]
+            row[f"{name}_minus_{first}_p"] = test.p_value
         table[level] = row
     return table
 

@@ -20,7 +20,16 @@ def test_paired_difference_and_its_standard_error():
     }
     levels = {"s1": "L1", "s2": "L1", "s3": "L2", "s4": "L2"}
     table = paired_eval.paired_levels(per_sample, levels, ["a", "b"])
-    assert table["L1"] == {"n": 2, "a": 0.5, "b": 1.0, "b_minus_a": 0.5, "b_minus_a_se": 0.5}
+    l1 = table["L1"]
+    assert {k: l1[k] for k in ("n", "a", "b", "b_minus_a", "b_minus_a_se")} == {
+        "n": 2,
+        "a": 0.5,
+        "b": 1.0,
+        "b_minus_a": 0.5,
+        "b_minus_a_se": 0.5,
+    }
+    # the bootstrap of differences (0, 1): resampled means are 0, 0.5 or 1
+    assert l1["b_minus_a_ci95"] == [0.0, 1.0] and 0 < l1["b_minus_a_p"] <= 1
     # all: differences 0, 1, 0, 1 -> mean 0.5, sample variance 1/3, s.e. sqrt(1/12)
     assert table["all"]["b_minus_a"] == 0.5
     assert math.isclose(table["all"]["b_minus_a_se"], math.sqrt(1 / 12))
@@ -96,3 +105,12 @@ def test_an_average_column_is_the_per_sample_mean_of_its_columns():
     assert merged["levels"]["L1"]["xy_minus_ref"] == 0.75
     with pytest.raises(paired_merge.MergeError, match="--average xy: no column z"):
         paired_merge.merge([result], averages={"xy": ["x", "z"]})
+
+
+def test_a_clear_paired_difference_has_a_small_bootstrap_p_value():
+    ids = [f"s{i}" for i in range(40)]
+    per_sample = {"a": {i: 0.0 for i in ids}, "b": {i: float(k % 2) for k, i in enumerate(ids)}}
+    row = paired_eval.paired_levels(per_sample, dict.fromkeys(ids, "L1"), ["a", "b"])["L1"]
+    low, high = row["b_minus_a_ci95"]
+    assert row["b_minus_a"] == 0.5 and 0.3 < low < 0.5 < high < 0.7
+    assert row["b_minus_a_p"] < 0.01
