@@ -140,6 +140,13 @@ def main() -> None:
     )
     parser.add_argument("--synth", type=int, default=1600, help="synth-edit test samples 0..N-1")
     parser.add_argument(
+        "--split",
+        default="test",
+        choices=("test", "train"),
+        help="test: held-out phrasings; train: training phrasings (pick an --offset past the "
+        "training scenes, e.g. 40000, to see new scenes in familiar words)",
+    )
+    parser.add_argument(
         "--offset",
         type=int,
         default=0,
@@ -171,9 +178,11 @@ def main() -> None:
     if any(len(entry) != 2 for entry in entries):
         raise SystemExit("error: --entry takes NAME=CHECKPOINT")
     began = time.perf_counter()
-    with console.status(f"rendering and grounding {args.synth} synth-edit test samples from {args.offset}"):
+    with console.status(
+        f"rendering and grounding {args.synth} synth-edit {args.split} samples from {args.offset}"
+    ):
         corpus = build_corpus(
-            {"synth-edit": args.synth}, "test", workers=args.workers, offset=args.offset, plans=False
+            {"synth-edit": args.synth}, args.split, workers=args.workers, offset=args.offset, plans=False
         )
     wanted = {level for level in args.levels.split(",") if level}
     ids = sorted(sid for sid, sample in corpus.samples.items() if not wanted or sample.level in wanted)
@@ -205,7 +214,8 @@ def main() -> None:
         pool.close()
     names = [column for column in per_sample if column not in args.baseline] + list(args.baseline)
     result = {
-        "what": f"synth-edit test samples {args.offset}-{args.offset + args.synth - 1} (held-out phrasings"
+        "what": f"synth-edit {args.split} samples {args.offset}-{args.offset + args.synth - 1} "
+        + ("(held-out phrasings" if args.split == "test" else "(training phrasings")
         + (f"; levels {args.levels}" if wanted else "")
         + "), greedy plans, synth_exact",
         "host": platform.node(),
