@@ -134,7 +134,7 @@ def voted_scores(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entry", action="append", required=True, help="NAME=CHECKPOINT (first: reference)")
+    parser.add_argument("--entry", action="append", default=[], help="NAME=CHECKPOINT (first: reference)")
     parser.add_argument(
         "--baseline", action="append", default=[], help="an editor name, e.g. classic-pipeline"
     )
@@ -177,6 +177,8 @@ def main() -> None:
     entries = [tuple(item.split("=", 1)) for item in args.entry]
     if any(len(entry) != 2 for entry in entries):
         raise SystemExit("error: --entry takes NAME=CHECKPOINT")
+    if not entries and not args.baseline:
+        raise SystemExit("error: give at least one --entry NAME=CHECKPOINT or --baseline EDITOR")
     began = time.perf_counter()
     with console.status(
         f"rendering and grounding {args.synth} synth-edit {args.split} samples from {args.offset}"

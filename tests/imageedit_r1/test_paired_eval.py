@@ -114,3 +114,19 @@ def test_a_clear_paired_difference_has_a_small_bootstrap_p_value():
     low, high = row["b_minus_a_ci95"]
     assert row["b_minus_a"] == 0.5 and 0.3 < low < 0.5 < high < 0.7
     assert row["b_minus_a_p"] < 0.01
+
+
+def test_nothing_to_evaluate_is_one_line_and_a_non_zero_exit(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "x.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "r1_paired_eval.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: give at least one --entry NAME=CHECKPOINT or --baseline EDITOR"
+    assert not out.exists()
