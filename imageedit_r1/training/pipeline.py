@@ -229,6 +229,7 @@ def mirror(out: Path, target: Path) -> None:
 
 
 def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
+    from harness.manifest import device_info
     from imageedit_r1.policy import export_checkpoint
     from imageedit_r1.rollouts import RolloutPool, observe
     from imageedit_r1.toolbox import default_toolbox
@@ -245,6 +246,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         value = dict(value) if isinstance(value, dict) else {"value": value}
         value["elapsed"] = round(time.perf_counter() - began, 1)
         results["stages"][stage] = value
+        results["device"] = device_info()  # names the GPUs once torch is loaded
         (out / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
         if config.mirror:
             mirror(out, Path(config.mirror))
