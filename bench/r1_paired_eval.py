@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled plans")
     args = parser.parse_args()
 
+    from harness.manifest import device_info
     from imageedit_r1.rollouts import RolloutPool, evaluate_editor, observe
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.corpus import build_corpus
@@ -221,6 +222,7 @@ def main() -> None:
         + (f"; levels {args.levels}" if wanted else "")
         + "), greedy plans, synth_exact",
         "host": platform.node(),
+        "device": device_info(),
         "date": time.strftime("%Y-%m-%d"),
         "entries": dict(entries),
         "seconds": seconds,

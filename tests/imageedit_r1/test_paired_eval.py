@@ -130,3 +130,21 @@ def test_nothing_to_evaluate_is_one_line_and_a_non_zero_exit(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip() == "error: give at least one --entry NAME=CHECKPOINT or --baseline EDITOR"
     assert not out.exists()
+
+
+def test_a_baseline_alone_is_evaluated_end_to_end(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "b.json"
+    command = [sys.executable, str(ROOT / "bench" / "r1_paired_eval.py"), "--synth", "4", "--offset", "8"]
+    command += ["--workers", "1", "--baseline", "classic-pipeline", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert sorted(result["per_sample"]) == [f"synth-edit/test/{i:05d}" for i in range(8, 12)]
+    assert result["sample_levels"] == {f"synth-edit/test/{i:05d}": f"L{i % 4 + 1}" for i in range(8, 12)}
+    assert result["columns"] == ["classic-pipeline"] and result["levels"]["all"]["n"] == 4
+    assert result["what"].startswith("synth-edit test samples 8-11 (held-out phrasings")
+    assert result["device"]["cpu_count"] >= 1
