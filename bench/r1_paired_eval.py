@@ -57,6 +57,12 @@ def paired_levels(
     return table
 
 
+def sample_level(sample_id: str, stored: dict[str, str]) -> str:
+    """A sample's level as stored in the file, else the generator's rule (``LEVELS[index % 4]``)
+    for files written before levels were stored."""
+    return stored.get(sample_id) or f"L{int(sample_id.rsplit('/', 1)[1]) % 4 + 1}"
+
+
 def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
     """Per-level synth_exact of every column, with the binomial standard error of each mean. A
     sample's level is read from ``sample_levels``; files written before it was stored fall back to
@@ -70,8 +76,7 @@ def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
     stored = result.get("sample_levels", {})
     by_level: dict[str, list[list[float]]] = defaultdict(list)
     for sample_id, values in result["per_sample"].items():
-        level = stored.get(sample_id) or f"L{int(sample_id.rsplit('/', 1)[1]) % 4 + 1}"
-        by_level[level].append(values)
+        by_level[sample_level(sample_id, stored)].append(values)
     levels = sorted(by_level)
     width = 0.8 / len(names)
     fig, ax = plt.subplots(figsize=(9, 4.2))

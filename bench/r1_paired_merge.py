@@ -62,7 +62,7 @@ def merge(
     levels: dict[str, str] = {}
     for result in results:
         levels.update(result.get("sample_levels", {}))
-    levels = {sid: levels.get(sid) or f"L{int(sid.rsplit('/', 1)[1]) % 4 + 1}" for sid in ids}
+    levels = {sid: paired_eval.sample_level(sid, levels) for sid in ids}
     return {
         "what": results[0].get("what", ""),
         "merged_from": [result.get("entries", {}) for result in results],
