@@ -101,11 +101,16 @@ def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
 
 def voted_scores(
     name: str, checkpoint: str, pool: Any, jobs: list[tuple[str, str, str]], args: argparse.Namespace
-) -> dict[str, dict[str, float]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[Any]]]]:
     """Greedy, voted and any-of columns of one checkpoint: the greedy plan and ``args.vote``
-    sampled plans per sample, all executed; the vote picks among them by outcome."""
+    sampled plans per sample, all executed; the vote picks among them by outcome. With
+    ``args.channel`` (a channel model, ``imageedit_r1.channel``) every candidate also gets its
+    forward and channel log-probabilities, and NAME_channelK keeps the candidate the verifier
+    picks at ``args.channel_alpha``. Returns the columns and, per sample, every candidate's exact
+    value, usability and log-probabilities (for choosing alpha on a selection set)."""
     import torch
 
+    from imageedit_r1.channel import channel_prompt, channel_target, completion_logprobs, pick
     from imageedit_r1.policy import load_policy
     from imageedit_r1.rollouts import candidate_outcomes
     from imageedit_r1.voting import vote
@@ -122,19 +127,47 @@ def voted_scores(
         temperature=args.vote_temperature,
         num_return_sequences=args.vote,
     )
-    del policy
     k = args.vote
     candidates = [[g, *sampled[i * k : (i + 1) * k]] for i, g in enumerate(greedy)]
+    flat_prompts = [p for p, row in zip(prompts, candidates, strict=True) for _ in row]
+    flat = [c for row in candidates for c in row]
+    forward = channel = [0.0] * len(flat)
+    if args.channel:
+        forward = completion_logprobs(policy, flat_prompts, flat, batch_size=128)
+    del policy
+    if args.channel:
+        verifier = load_policy(args.channel)
+        channel = completion_logprobs(
+            verifier,
+            [channel_prompt(p, c) for p, c in zip(flat_prompts, flat, strict=True)],
+            [channel_target(p) for p in flat_prompts],
+            batch_size=128,
+        )
+        del verifier
     rows = pool.map(
         candidate_outcomes, [(sid, suite, c) for (sid, suite, _), c in zip(jobs, candidates, strict=True)]
     )
     columns: dict[str, dict[str, float]] = {name: {}, f"{name}_vote{k}": {}, f"{name}_any{k}": {}}
-    for (sid, _, _), row in zip(jobs, rows, strict=True):
+    if args.channel:
+        columns[f"{name}_channel{k}"] = {}
+    detail: dict[str, dict[str, list[Any]]] = {}
+    for index, ((sid, _, _), row) in enumerate(zip(jobs, rows, strict=True)):
         exact = [c.scores["synth_exact"] for c in row]
         columns[name][sid] = exact[0]
         columns[f"{name}_vote{k}"][sid] = exact[vote([c.digest for c in row])]
         columns[f"{name}_any{k}"][sid] = max(exact)
-    return columns
+        if args.channel:
+            span = slice(index * (k + 1), (index + 1) * (k + 1))
+            usable = [c.digest is not None for c in row]
+            chosen = pick(forward[span], channel[span], usable, args.channel_alpha)
+            columns[f"{name}_channel{k}"][sid] = exact[chosen]
+            detail[sid] = {
+                "exact": exact,
+                "usable": usable,
+                "forward": [round(v, 3) for v in forward[span]],
+                "channel": [round(v, 3) for v in channel[span]],
+            }
+    return columns, detail
 
 
 def main() -> None:
@@ -170,6 +203,12 @@ def main() -> None:
         "choice among them)",
     )
     parser.add_argument("--vote-temperature", type=float, default=1.0)
+    parser.add_argument(
+        "--channel",
+        help="with --vote: a channel model checkpoint (ieval train sft --objective channel); adds "
+        "NAME_channelK (the verifier's pick) and every candidate's log-probabilities under 'candidates'",
+    )
+    parser.add_argument("--channel-alpha", type=float, default=0.5, help="the verifier's channel weight")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled plans")
     args = parser.parse_args()
 
@@ -183,6 +222,8 @@ def main() -> None:
     entries = [tuple(item.split("=", 1)) for item in args.entry]
     if any(len(entry) != 2 for entry in entries):
         raise SystemExit("error: --entry takes NAME=CHECKPOINT")
+    if args.channel and args.vote <= 0:
+        raise SystemExit("error: --channel ranks sampled plans: give --vote K as well")
     if not entries and not args.baseline:
         raise SystemExit("error: give at least one --entry NAME=CHECKPOINT or --baseline EDITOR")
     began = time.perf_counter()
@@ -197,6 +238,7 @@ def main() -> None:
     levels = {sid: corpus.samples[sid].level for sid in ids}
     pool = RolloutPool(corpus.samples, default_toolbox, args.workers)
     per_sample: dict[str, dict[str, float]] = {}
+    candidates: dict[str, dict[str, dict[str, list[Any]]]] = {}
     seconds: dict[str, float] = {}
     try:
         prompts = pool.map(observe, ids)
@@ -205,7 +247,10 @@ def main() -> None:
             start = time.perf_counter()
             if args.vote > 0:
                 with console.status(f"{name}: greedy + {args.vote} sampled plans for {len(jobs)} samples"):
-                    per_sample.update(voted_scores(name, checkpoint, pool, jobs, args))
+                    columns, detail = voted_scores(name, checkpoint, pool, jobs, args)
+                per_sample.update(columns)
+                if detail:
+                    candidates[name] = detail
             else:
                 with console.status(f"{name}: greedy plans for {len(jobs)} samples, executed and scored"):
                     _, scores, _ = greedy_scores(checkpoint, pool, jobs)
@@ -237,6 +282,9 @@ def main() -> None:
         "sample_levels": levels,
         "columns": names,
     }
+    if candidates:
+        result["candidates"] = candidates
+        result["channel"] = {"checkpoint": args.channel, "alpha": args.channel_alpha}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     if args.plot:

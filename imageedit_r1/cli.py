@@ -59,15 +59,22 @@ def sft_command(
     subjects: str = typer.Option(
         "handles", help="how plans name objects: 'handles' (o3) or 'phrases' the grounding agent resolves"
     ),
+    objective: str = typer.Option(
+        "plan",
+        help="'plan': the decomposition policy (prompt -> plan); 'channel': the verifier's channel "
+        "model (scene + plan -> instruction, imageedit_r1.channel)",
+    ),
     resume: str = typer.Option(None, help="continue from a checkpoint directory of this stage"),
     workers: int = typer.Option(None, help="processes generating and grounding samples"),
     seed: int = typer.Option(0),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
+    from imageedit_r1.channel import OBJECTIVES
     from imageedit_r1.data import SET_ORDERS, SUBJECT_FORMS
 
     _check_choice("--set-order", set_order, SET_ORDERS)
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
+    _check_choice("--objective", objective, OBJECTIVES)
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
@@ -92,6 +99,7 @@ def sft_command(
         size_synonyms=size_synonyms,
         keep_relations=keep_relations,
         set_order=set_order,
+        objective=objective,
         resume_from=resume,
         seed=seed,
     )

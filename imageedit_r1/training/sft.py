@@ -12,7 +12,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class SFTConfig:
     keep_relations: bool = False  # the noise keeps spatial reference words (left, above, largest, ...)
     noise_variants: int = 2
     set_order: str = "program"  # goal (L4) plans: 'program' (as generated) or 'reading' (region order)
+    objective: str = "plan"  # 'plan': prompt -> plan; 'channel': scene + plan -> instruction (the verifier)
     mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
     log_every: int = 20
@@ -96,6 +97,14 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     if not examples:
         raise ValueError("no SFT examples")
     examples = order_sets(examples, config.set_order)
+    if config.objective == "channel":
+        from imageedit_r1.channel import channel_example
+
+        # the instruction is the target: word noise (which edits instructions in prompts) does not apply
+        examples = [channel_example(e) for e in examples]
+        config = replace(config, word_noise=0.0, size_synonyms=0.0)
+    elif config.objective != "plan":
+        raise ValueError(f"unknown SFT objective {config.objective!r}; expected 'plan' or 'channel'")
     accelerator = Accelerator(mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no")
     out = Path(config.output_dir)
     torch.manual_seed(config.seed)
@@ -189,6 +198,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     if accelerator.is_main_process:
         plot_curves(log.records(), ["loss", "lr"], out / "sft_curve.png", "SFT")
     return {
+        "objective": config.objective,
         "steps": total_steps,
         "final_loss": loss_value,
         "seconds": time.perf_counter() - began,
