@@ -74,23 +74,29 @@ def completion_logprobs(
     out: list[float] = []
     for start in range(0, len(prompt_ids), batch_size):
         chunk = slice(start, start + batch_size)
-        rows = [
+        pairs = [
             (p, c + [tokenizer.eos_token_id])
             for p, c in zip(prompt_ids[chunk], completion_ids[chunk], strict=True)
         ]
-        width = max(len(p) + len(c) for p, c in rows)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        target = torch.zeros((len(rows), width), dtype=torch.bool)
-        for row, (p, c) in enumerate(rows):  # right padding: positions are those of an unpadded row
+        width = max(len(p) + len(c) for p, c in pairs)
+        ids = torch.full((len(pairs), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(pairs), width), dtype=torch.long)
+        target = torch.zeros((len(pairs), width), dtype=torch.bool)
+        for row, (p, c) in enumerate(pairs):  # right padding: positions are those of an unpadded row
             ids[row, : len(p) + len(c)] = torch.tensor(p + c)
             mask[row, : len(p) + len(c)] = 1
             target[row, len(p) : len(p) + len(c)] = True
         ids, mask, target = ids.to(policy.device), mask.to(policy.device), target.to(policy.device)
         with torch.inference_mode():
-            logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
-        token_logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None])[..., 0]
-        out.extend((token_logp * target[:, 1:]).sum(dim=1).tolist())
+            logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+            # only the completion's positions go through the softmax (a vocabulary-wide float copy
+            # of every prompt position would cost more memory than the model)
+            scored = target[:, 1:]
+            token_logp = torch.log_softmax(logits[scored].float(), dim=-1)
+            token_logp = token_logp.gather(-1, ids[:, 1:][scored][:, None])[:, 0]
+            owner = scored.nonzero()[:, 0]  # the row each scored position belongs to
+            sums = torch.zeros(len(pairs), device=token_logp.device).index_add_(0, owner, token_logp)
+        out.extend(sums.tolist())
     return out
 
 
