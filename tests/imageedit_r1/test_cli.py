@@ -33,3 +33,11 @@ def test_grpo_with_a_missing_checkpoint_fails_with_one_line(tmp_path):
     )
     assert result.exit_code == 2
     assert f"no checkpoint at {missing}" in result.output
+
+
+def test_sft_with_an_unknown_objective_fails_with_one_line(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", "sft", "--objective", "reverse", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "error: --objective must be one of plan, channel, got 'reverse'" in result.output
+    assert not out.exists()  # refused before any data is built
