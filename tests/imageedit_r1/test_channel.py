@@ -232,3 +232,45 @@ def test_alpha_is_chosen_on_the_selection_set_and_reported_on_the_test_set(tmp_p
     assert done.returncode == 1 and done.stderr.strip().startswith(
         "error: the selection file has no candidates"
     )
+
+
+def test_the_bench_ranks_sampled_plans_with_a_channel_model(tmp_path, synth_examples):
+    from imageedit_r1.training.sft import SFTConfig, train_sft
+
+    for objective in ("plan", "channel"):
+        config = SFTConfig(
+            output_dir=str(tmp_path / objective),
+            model_size="micro",
+            max_steps=3,
+            batch_size=4,
+            objective=objective,
+        )
+        train_sft(synth_examples, config)
+    out = tmp_path / "c.json"
+    command = [sys.executable, str(ROOT / "bench" / "r1_paired_eval.py"), "--synth", "4", "--workers", "1"]
+    command += ["--entry", f"p={tmp_path / 'plan' / 'final'}", "--vote", "2", "--channel-alpha", "0.3"]
+    command += ["--channel", str(tmp_path / "channel" / "final"), "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["columns"] == ["p", "p_vote2", "p_any2", "p_channel2"]
+    assert result["channel"] == {"checkpoint": str(tmp_path / "channel" / "final"), "alpha": 0.3}
+    candidates = result["candidates"]["p"]
+    assert sorted(candidates) == sorted(result["per_sample"])
+    for sid, row in candidates.items():
+        assert len(row["exact"]) == len(row["usable"]) == len(row["forward"]) == len(row["channel"]) == 3
+        assert all(v < 0 for v in row["forward"] + row["channel"])  # log-probabilities of real text
+        greedy, _, best, chosen = result["per_sample"][sid]
+        assert greedy == row["exact"][0] and best == max(row["exact"])
+        # the verifier's column is the exact value of the candidate pick() keeps (scores stored rounded)
+        scores = [
+            0.7 * f + 0.3 * c if ok else None
+            for f, c, ok in zip(row["forward"], row["channel"], row["usable"], strict=True)
+        ]
+        if any(s is not None for s in scores):
+            top = max(s for s in scores if s is not None)
+            assert chosen in {
+                row["exact"][i] for i, s in enumerate(scores) if s is not None and s > top - 0.01
+            }
+        else:
+            assert chosen == row["exact"][0]
