@@ -106,8 +106,8 @@ def voted_scores(
     sampled plans per sample, all executed; the vote picks among them by outcome. With
     ``args.channel`` (a channel model, ``imageedit_r1.channel``) every candidate also gets its
     forward and channel log-probabilities, and NAME_channelK keeps the candidate the verifier
-    picks at ``args.channel_alpha``. Returns the columns and, per sample, every candidate's exact
-    value, usability and log-probabilities (for choosing alpha on a selection set)."""
+    picks at ``args.channel_alpha``. Returns the columns and, per sample, every candidate's plan,
+    exact value, usability and log-probabilities (for choosing alpha on a selection set)."""
     import torch
 
     from imageedit_r1.channel import channel_prompt, channel_target, completion_logprobs, pick
@@ -162,6 +162,7 @@ def voted_scores(
             chosen = pick(forward[span], channel[span], usable, args.channel_alpha)
             columns[f"{name}_channel{k}"][sid] = exact[chosen]
             detail[sid] = {
+                "plans": candidates[index],  # so another verifier can re-score without sampling again
                 "exact": exact,
                 "usable": usable,
                 "forward": [round(v, 3) for v in forward[span]],
@@ -206,7 +207,8 @@ def main() -> None:
     parser.add_argument(
         "--channel",
         help="with --vote: a channel model checkpoint (ieval train sft --objective channel); adds "
-        "NAME_channelK (the verifier's pick) and every candidate's log-probabilities under 'candidates'",
+        "NAME_channelK (the verifier's pick) and every candidate's plan and log-probabilities under "
+        "'candidates'",
     )
     parser.add_argument("--channel-alpha", type=float, default=0.5, help="the verifier's channel weight")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled plans")

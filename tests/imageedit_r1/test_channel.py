@@ -259,6 +259,7 @@ def test_the_bench_ranks_sampled_plans_with_a_channel_model(tmp_path, synth_exam
     assert sorted(candidates) == sorted(result["per_sample"])
     for sid, row in candidates.items():
         assert len(row["exact"]) == len(row["usable"]) == len(row["forward"]) == len(row["channel"]) == 3
+        assert len(row["plans"]) == 3 and all(isinstance(plan, str) for plan in row["plans"])
         assert all(v < 0 for v in row["forward"] + row["channel"])  # log-probabilities of real text
         greedy, _, best, chosen = result["per_sample"][sid]
         assert greedy == row["exact"][0] and best == max(row["exact"])
