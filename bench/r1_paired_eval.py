@@ -63,6 +63,12 @@ def sample_level(sample_id: str, stored: dict[str, str]) -> str:
     return stored.get(sample_id) or f"L{int(sample_id.rsplit('/', 1)[1]) % 4 + 1}"
 
 
+def column(result: dict[str, Any], name: str) -> dict[str, float]:
+    """One column of a paired file: sample id -> value."""
+    index = result["columns"].index(name)
+    return {sid: values[index] for sid, values in result["per_sample"].items()}
+
+
 def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
     """Per-level synth_exact of every column, with the binomial standard error of each mean. A
     sample's level is read from ``sample_levels``; files written before it was stored fall back to

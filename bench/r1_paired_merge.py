@@ -46,9 +46,9 @@ def merge(
             raise MergeError(
                 f"{result.get('what', 'a file')} holds other samples than {results[0].get('what')}"
             )
-        for k, name in enumerate(result["columns"]):
+        for name in result["columns"]:
             if name not in values:
-                values[name] = {sid: result["per_sample"][sid][k] for sid in ids}
+                values[name] = paired_eval.column(result, name)
     for name, columns in (averages or {}).items():
         missing = [c for c in columns if c not in values]
         if missing or not columns:

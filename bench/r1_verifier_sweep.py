@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from r1_paired_eval import paired_levels, sample_level  # noqa: E402
+from r1_paired_eval import column, paired_levels, sample_level  # noqa: E402
 
 from imageedit_r1.channel import pick  # noqa: E402
 
@@ -70,10 +70,10 @@ def report(select: dict[str, Any], test: dict[str, Any], entry: str) -> dict[str
     alpha = choose(select_curve)
     k = len(next(iter(test["candidates"][entry].values()))["exact"]) - 1
     columns = {
-        entry: _column(test, entry),
+        entry: column(test, entry),
         f"{entry}_verifier{k}": picked(test["candidates"][entry], alpha),
-        f"{entry}_vote{k}": _column(test, f"{entry}_vote{k}"),
-        f"{entry}_any{k}": _column(test, f"{entry}_any{k}"),
+        f"{entry}_vote{k}": column(test, f"{entry}_vote{k}"),
+        f"{entry}_any{k}": column(test, f"{entry}_any{k}"),
     }
     ids = sorted(columns[entry])
     levels = {sid: sample_level(sid, test.get("sample_levels", {})) for sid in ids}
@@ -89,11 +89,6 @@ def report(select: dict[str, Any], test: dict[str, Any], entry: str) -> dict[str
         "sample_levels": levels,
         "columns": names,
     }
-
-
-def _column(result: dict[str, Any], name: str) -> dict[str, Any]:
-    index = result["columns"].index(name)
-    return {sid: values[index] for sid, values in result["per_sample"].items()}
 
 
 def _keyed(curve: dict[float, dict[str, float]]) -> dict[str, dict[str, float]]:
