@@ -30,6 +30,19 @@ def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
         raise typer.Exit(code=2)
 
 
+def _check_share(option: str, value: float) -> None:
+    """One clear line and exit 2 when a probability option lies outside [0, 1]."""
+    if not 0.0 <= value <= 1.0:
+        typer.echo(f"error: {option} must lie between 0 and 1, got {value}", err=True)
+        raise typer.Exit(code=2)
+
+
+CUE_WORDS_HELP = (
+    "in the noisy copies, how often a replaced word is one of the train wording's action words "
+    "(imageedit_r1.data.cue_words) instead of a random string"
+)
+
+
 @train_app.command("sft")
 def sft_command(
     out: Path = typer.Option(..., "--out", help="output directory (checkpoints, metrics.jsonl, curve)"),
@@ -53,6 +66,7 @@ def sft_command(
     keep_relations: bool = typer.Option(
         False, help="the word noise keeps spatial reference words (left, right, above, largest, ...)"
     ),
+    cue_words: float = typer.Option(0.0, help=CUE_WORDS_HELP),
     set_order: str = typer.Option(
         "program", help="goal (L4) plans: 'program' (as generated) or 'reading' (region-list order)"
     ),
@@ -75,6 +89,7 @@ def sft_command(
     _check_choice("--set-order", set_order, SET_ORDERS)
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     _check_choice("--objective", objective, OBJECTIVES)
+    _check_share("--cue-words", cue_words)
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
@@ -98,6 +113,7 @@ def sft_command(
         word_noise=word_noise,
         size_synonyms=size_synonyms,
         keep_relations=keep_relations,
+        cue_words=cue_words,
         set_order=set_order,
         objective=objective,
         resume_from=resume,
@@ -206,6 +222,7 @@ def pipeline_command(
     word_noise: float = typer.Option(0.2, help="SFT word-noise rate (0 for none)"),
     size_synonyms: float = typer.Option(0.5, help="how often noisy copies write a size as a synonym"),
     keep_relations: bool = typer.Option(False, help="SFT word noise keeps spatial reference words"),
+    cue_words: float = typer.Option(0.0, help="SFT: " + CUE_WORDS_HELP),
     set_order: str = typer.Option(
         "program", help="SFT goal (L4) plans: 'program' (as generated) or 'reading' (region-list order)"
     ),
@@ -233,6 +250,7 @@ def pipeline_command(
     grpo_keep_relations: bool = typer.Option(
         False, help="GRPO prompt noise keeps spatial reference words (left, right, above, largest, ...)"
     ),
+    grpo_cue_words: float = typer.Option(0.0, help="GRPO prompt noise: " + CUE_WORDS_HELP),
     grpo_levels: str = typer.Option(
         "",
         help="GRPO prompts of these levels only, e.g. L2,L3,L4 (default all); LEVEL:K repeats that "
@@ -250,6 +268,8 @@ def pipeline_command(
 
     _check_choice("--set-order", set_order, SET_ORDERS)
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
+    _check_share("--cue-words", cue_words)
+    _check_share("--grpo-cue-words", grpo_cue_words)
     from harness.suites.synth_edit.generator import LEVELS
     from imageedit_r1.training.pipeline import PipelineConfig, parse_level_weights, run_pipeline
 
@@ -271,6 +291,7 @@ def pipeline_command(
         word_noise=word_noise,
         size_synonyms=size_synonyms,
         keep_relations=keep_relations,
+        cue_words=cue_words,
         set_order=set_order,
         subjects=subjects,
         sft_steps=sft_steps,
@@ -290,6 +311,7 @@ def pipeline_command(
         grpo_noise=grpo_noise,
         grpo_keep_solved=grpo_keep_solved,
         grpo_keep_relations=grpo_keep_relations,
+        grpo_cue_words=grpo_cue_words,
         grpo_levels=tuple(weights),
         grpo_level_weights=weights,
         beta=beta,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -280,8 +281,38 @@ def size_synonyms() -> dict[str, tuple[str, ...]]:
     return {size: tuple(sorted(words)) for size, words in table.items()}
 
 
+@functools.cache
+def cue_words(keep_relations: bool = False) -> tuple[str, ...]:
+    """The words of the train phrasing families' action templates, less the words noise keeps.
+
+    Lower case, sorted, placeholders removed. Written by word noise into any instruction, a verb
+    that the train wording ties to one action ("place" only ever adds there) stops predicting that
+    action, so the policy learns to read the edit from its arguments (a subject, a colour, a
+    region, a new shape) and the scene. Only train-family text is read.
+    """
+    from harness.suites.synth_edit.phrasing import FAMILIES
+
+    keep = _kept_words(keep_relations)
+    words = set()
+    for family in FAMILIES.values():
+        if family.split != "train":
+            continue
+        for templates in family.actions.values():
+            for template in templates:
+                for word in re.sub(r"\{[^}]*\}", " ", template).split():
+                    bare = word.strip(".,?;:!").lower()
+                    if bare.isalpha() and bare not in keep:
+                        words.add(bare)
+    return tuple(sorted(words))
+
+
 def add_word_noise(
-    prompt: str, rate: float, rng: random.Random, synonyms: float = 0.0, keep_relations: bool = False
+    prompt: str,
+    rate: float,
+    rng: random.Random,
+    synonyms: float = 0.0,
+    keep_relations: bool = False,
+    cues: float = 0.0,
 ) -> str:
     """Replace a fraction ``rate`` of the instruction's words by random letter strings.
 
@@ -293,12 +324,15 @@ def add_word_noise(
     (``size_synonyms``): kept words then also vary, so the policy does not learn that any unseen
     word next to a size or colour can be dropped. With ``keep_relations`` the world's spatial
     reference words (``relation_words``) are kept too, so a noisy prompt still says which object
-    is meant ("the one furthest to the right" keeps "right").
+    is meant ("the one furthest to the right" keeps "right"). With ``cues > 0`` a replaced word is,
+    with that probability, one of the train wording's action words (``cue_words``) instead of a
+    random string, so those words appear next to every kind of edit.
     """
     if (rate <= 0 and synonyms <= 0) or not prompt.startswith("instruction: "):
         return prompt
     keep = _kept_words(keep_relations)
     others = size_synonyms()
+    pool = cue_words(keep_relations) if cues > 0 else ()
     head, sep, rest = prompt.partition("\n")
     noisy = []
     for word in head[len("instruction: ") :].split(" "):
@@ -306,7 +340,7 @@ def add_word_noise(
         if synonyms > 0 and bare in others and rng.random() < synonyms:
             noisy.append(word.lower().replace(bare, rng.choice(others[bare])))
         elif rng.random() < rate and bare not in keep:  # one draw per word, as without synonyms
-            noisy.append(_pseudo_word(rng))
+            noisy.append(rng.choice(pool) if cues > 0 and rng.random() < cues else _pseudo_word(rng))
         else:
             noisy.append(word)
     return "instruction: " + " ".join(noisy) + sep + rest

@@ -37,10 +37,12 @@ class PipelineConfig:
     word_noise: float = 0.2
     size_synonyms: float = 0.5  # noisy copies write a size value as a tool-vocabulary synonym this often
     keep_relations: bool = False  # SFT word noise keeps spatial reference words (left, above, ...)
+    cue_words: float = 0.0  # SFT noise writes a train action word (data.cue_words) this often
     set_order: str = "program"  # SFT goal (L4) plans: 'program' (as generated) or 'reading' (region order)
     subjects: str = "handles"  # plans name objects by 'handles' (o3) or 'phrases' grounding resolves
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
     grpo_keep_relations: bool = False  # that noise keeps spatial reference words (left, above, ...)
+    grpo_cue_words: float = 0.0  # that noise writes a train action word (data.cue_words) this often
     grpo_keep_solved: float = 1.0  # < 1: drop most prompts the SFT policy already solves greedily
     grpo_levels: Sequence[str] = ()  # GRPO prompts of these levels only (every suite); empty: all
     grpo_level_weights: dict[str, int] = field(default_factory=dict)  # level -> copies of its prompts
@@ -132,7 +134,12 @@ def evaluate_baseline(name: str, pool: Any, test: Sequence[tuple[str, str, str, 
 
 
 def noisy_copies(
-    examples: Sequence[Any], rate: float, seed: int, synonyms: float = 0.0, keep_relations: bool = False
+    examples: Sequence[Any],
+    rate: float,
+    seed: int,
+    synonyms: float = 0.0,
+    keep_relations: bool = False,
+    cues: float = 0.0,
 ) -> list[Any]:
     """The examples plus, when ``rate > 0``, one copy of each with word noise in the instruction."""
     import random
@@ -144,7 +151,8 @@ def noisy_copies(
         return list(examples)
     rng = random.Random(seed)
     return list(examples) + [
-        replace(e, prompt=add_word_noise(e.prompt, rate, rng, synonyms, keep_relations)) for e in examples
+        replace(e, prompt=add_word_noise(e.prompt, rate, rng, synonyms, keep_relations, cues))
+        for e in examples
     ]
 
 
@@ -318,6 +326,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             word_noise=config.word_noise,
             size_synonyms=config.size_synonyms,
             keep_relations=config.keep_relations,
+            cue_words=config.cue_words,
             set_order=config.set_order,
             seed=config.seed,
         )
@@ -340,6 +349,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             config.seed,
             config.size_synonyms,
             config.grpo_keep_relations,
+            config.grpo_cue_words,
         )
         if config.grpo_levels:
             before = len(grpo_examples)

@@ -37,6 +37,7 @@ class SFTConfig:
     word_noise: float = 0.0
     size_synonyms: float = 0.0  # in the noisy variants, write a size value as a synonym this often
     keep_relations: bool = False  # the noise keeps spatial reference words (left, above, largest, ...)
+    cue_words: float = 0.0  # a replaced word is a train action word (data.cue_words) this often
     noise_variants: int = 2
     set_order: str = "program"  # goal (L4) plans: 'program' (as generated) or 'reading' (region order)
     objective: str = "plan"  # 'plan': prompt -> plan; 'channel': scene + plan -> instruction (the verifier)
@@ -58,7 +59,14 @@ def pretokenize(
     completions = [e.completion for e in examples]
     for _ in range(variants):
         prompts += [
-            add_word_noise(e.prompt, config.word_noise, rng, config.size_synonyms, config.keep_relations)
+            add_word_noise(
+                e.prompt,
+                config.word_noise,
+                rng,
+                config.size_synonyms,
+                config.keep_relations,
+                cues=config.cue_words,
+            )
             for e in examples
         ]
         completions += [e.completion for e in examples]
@@ -199,6 +207,12 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
         plot_curves(log.records(), ["loss", "lr"], out / "sft_curve.png", "SFT")
     return {
         "objective": config.objective,
+        "noise": {
+            "word_noise": config.word_noise,
+            "size_synonyms": config.size_synonyms,
+            "keep_relations": config.keep_relations,
+            "cue_words": config.cue_words,
+        },
         "steps": total_steps,
         "final_loss": loss_value,
         "seconds": time.perf_counter() - began,

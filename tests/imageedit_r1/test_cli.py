@@ -41,3 +41,14 @@ def test_sft_with_an_unknown_objective_fails_with_one_line(tmp_path):
     assert result.exit_code == 2
     assert "error: --objective must be one of plan, channel, got 'reverse'" in result.output
     assert not out.exists()  # refused before any data is built
+
+
+def test_noise_shares_outside_zero_to_one_fail_with_one_line(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", "sft", "--cue-words", "1.5", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "error: --cue-words must lie between 0 and 1, got 1.5" in result.output
+    result = CliRunner().invoke(app, ["train", "pipeline", "--grpo-cue-words", "-0.1", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "error: --grpo-cue-words must lie between 0 and 1, got -0.1" in result.output
+    assert not out.exists()

@@ -1,9 +1,11 @@
 """Training-prompt noise: random strings for free words, tool-vocabulary synonyms for sizes."""
 
 import random
+import re
 
-from imageedit_r1.data import add_word_noise, relation_words, size_synonyms
-from imageedit_r1.training.pipeline import solved
+from harness.suites.synth_edit.phrasing import FAMILIES
+from imageedit_r1.data import add_word_noise, cue_words, relation_words, size_synonyms
+from imageedit_r1.training.pipeline import noisy_copies, solved
 
 PROMPT = (
     "instruction: Make the small red circle large, then drop the tiny square.\nscene: o1 red circle small"
@@ -52,3 +54,56 @@ def test_kept_relations_survive_full_noise():
     dropped = add_word_noise(prompt, 1.0, random.Random(1)).split("\n")[0].split(" ")
     assert not {w.strip(".,") for w in dropped} & relation_words()
     assert relation_words() >= {"left", "right", "top", "bottom", "above", "below", "leftmost"}
+
+
+def _template_words(split: str) -> set[str]:
+    return {
+        word.strip(".,?;:!").lower()
+        for family in FAMILIES.values()
+        if family.split == split
+        for templates in family.actions.values()
+        for template in templates
+        for word in re.sub(r"\{[^}]*\}", " ", template).split()
+    }
+
+
+def test_cue_words_come_from_train_action_templates_only():
+    pool = set(cue_words(keep_relations=True))
+    assert {"place", "paint", "delete", "shift", "swap", "resize", "turn", "rid"} <= pool
+    assert pool <= _template_words("train")
+    assert not pool & (_template_words("test") - _template_words("train"))  # no held-out-only word
+    assert not pool & {"red", "circle", "circles", "large", "small", "left", "right"}  # kept words
+    assert list(cue_words()) == sorted(cue_words())
+
+
+def test_cue_noise_writes_train_action_words_where_it_replaces():
+    """At rate 1 and cue share 1, every free word becomes a train action word; kept words stay
+    in place. At cue share 0 the noise is the random-string noise, draw for draw."""
+    prompt = "instruction: I want the red circle placed in the upper right corner.\nscene: o1 red circle"
+    noisy = add_word_noise(prompt, 1.0, random.Random(5), keep_relations=True, cues=1.0)
+    words, original = noisy.split("\n")[0].split(" ")[1:], prompt.split("\n")[0].split(" ")[1:]
+    assert len(words) == len(original)
+    for word, before in zip(words, original, strict=True):
+        if before.strip(".") in ("red", "circle", "right"):
+            assert word == before
+        else:
+            assert word in cue_words(keep_relations=True)
+    assert noisy.endswith("\nscene: o1 red circle")
+    plain = add_word_noise(prompt, 0.5, random.Random(9), 0.5, True)
+    assert add_word_noise(prompt, 0.5, random.Random(9), 0.5, True, cues=0.0) == plain
+    mixed = add_word_noise(prompt, 1.0, random.Random(9), keep_relations=True, cues=0.5)
+    free = [w for w in mixed.split("\n")[0].split(" ")[1:] if w.strip(".") not in ("red", "circle", "right")]
+    assert any(w in cue_words(True) for w in free) and any(w not in cue_words(True) for w in free)
+
+
+def test_noisy_copies_pass_the_cue_share_on():
+    from imageedit_r1.data import PlanExample
+
+    examples = [
+        PlanExample("instruction: Move the red circle to the centre.\nregions: o1", " []", "s1", "synth-edit")
+    ]
+    copies = noisy_copies(examples, 1.0, seed=0, keep_relations=True, cues=1.0)
+    assert copies[0] == examples[0] and len(copies) == 2
+    words = copies[1].prompt.split("\n")[0].split(" ")[1:]
+    assert words[2:4] == ["red", "circle"]
+    assert all(w in cue_words(True) for i, w in enumerate(words) if i not in (2, 3))
