@@ -96,10 +96,17 @@ def plot_levels(result: dict[str, Any], path: Path, title: str) -> None:
         xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(levels))]
         ax.bar(xs, means, width, yerr=errors, capsize=2, label=name)
     ax.set_xticks(range(len(levels)), [f"{lv} (n={len(by_level[lv])})" for lv in levels])
-    ax.set_ylabel("synth_exact (held-out phrasings)")
+    save_share_figure(fig, ax, path, title, "synth_exact (held-out phrasings)", ncol=2, loc="upper right")
+
+
+def save_share_figure(fig: Any, ax: Any, path: Path, title: str, ylabel: str, **legend: Any) -> None:
+    """Label a per-level figure of shares (0-1), write it as a PNG and close it."""
+    import matplotlib.pyplot as plt
+
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.05)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, ncol=2, loc="upper right")
+    ax.legend(fontsize=8, **legend)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -148,3 +148,42 @@ def test_a_baseline_alone_is_evaluated_end_to_end(tmp_path):
     assert result["columns"] == ["classic-pipeline"] and result["levels"]["all"]["n"] == 4
     assert result["what"].startswith("synth-edit test samples 8-11 (held-out phrasings")
     assert result["device"]["cpu_count"] >= 1
+
+
+_spread_spec = importlib.util.spec_from_file_location("r1_seed_spread", ROOT / "bench" / "r1_seed_spread.py")
+seed_spread = importlib.util.module_from_spec(_spread_spec)
+_spread_spec.loader.exec_module(seed_spread)
+
+
+def test_seed_spread_gives_each_group_its_mean_lowest_and_highest_seed(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import pytest
+
+    rows = {
+        "synth-edit/test/00000": [1.0, 0.0, 1.0, 1.0],
+        "synth-edit/test/00001": [0.0, 0.0, 1.0, 0.0],
+        "synth-edit/test/00004": [1.0, 1.0, 0.0, 1.0],
+    }
+    result = _file(["a_s0", "a_s1", "b_s0", "classic"], rows, {})
+    table = seed_spread.spread(result, [("A", ["a_s0", "a_s1"]), ("B", ["b_s0"])])
+    # samples 0 and 4 are L1, sample 1 is L2 (index % 4)
+    assert table["A"]["L1"] == {"mean": 0.75, "low": 0.5, "high": 1.0, "seeds": 2}
+    assert table["A"]["L2"] == {"mean": 0.0, "low": 0.0, "high": 0.0, "seeds": 2}
+    assert table["B"]["all"]["mean"] == pytest.approx(2 / 3)
+    with pytest.raises(seed_spread.SpreadError, match="no column 'c_s0'"):
+        seed_spread.spread(result, [("C", ["c_s0"])])
+    with pytest.raises(seed_spread.SpreadError, match="NAME=COLUMN"):
+        seed_spread.parse_group("a_s0,a_s1")
+    path = tmp_path / "paired.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    script = str(ROOT / "bench" / "r1_seed_spread.py")
+    run = [sys.executable, script, str(path), "--out", str(tmp_path / "s.png"), "--baseline", "classic"]
+    done = subprocess.run([*run, "--group", "A=a_s0,a_s1"], capture_output=True, text=True, check=True)
+    assert "A: L1 0.7500 [0.5000, 1.0000]" in done.stdout and (tmp_path / "s.png").stat().st_size > 0
+    refused = subprocess.run([*run, "--group", "A=a_s9"], capture_output=True, text=True)
+    assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [
+        "error: no column 'a_s9'; the file has a_s0, a_s1, b_s0, classic"
+    ]
