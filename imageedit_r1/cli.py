@@ -178,6 +178,55 @@ def grpo_command(
     typer.echo(json.dumps(summary, indent=1))
 
 
+@train_app.command("seeds", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def seeds_command(
+    ctx: typer.Context,
+    stage: str = typer.Argument(..., help="sft, grpo or pipeline; its options follow (after --)"),
+    seeds: str = typer.Option(..., "--seeds", help="e.g. 0-3 or 0,2,5"),
+    out: Path = typer.Option(..., "--out", help="one OUT/seed_S directory and log per seed"),
+    gpus: int = typer.Option(None, help="GPUs to spread the runs over (default: all visible; 0: CPU)"),
+    per_gpu: int = typer.Option(1, help="runs sharing one GPU (on the CPU: runs at once)"),
+) -> None:
+    """Several seeds of one training command at once, one GPU slot each; a rerun skips finished seeds."""
+    from rich.console import Console
+
+    from imageedit_r1.training.seeds import SeedsError, check_stage_args, parse_seeds, run_seeds
+
+    console = Console(stderr=True)
+    try:
+        chosen = parse_seeds(seeds)
+        check_stage_args(stage, ctx.args)
+    except SeedsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    if gpus is None:
+        import torch
+
+        gpus = torch.cuda.device_count()
+    console.print(
+        f"{len(chosen)} seeds of `ieval train {stage}` on {gpus or 'no'} GPUs, {per_gpu} at a time each"
+    )
+    runs = run_seeds(
+        stage,
+        ctx.args,
+        chosen,
+        out,
+        gpus,
+        per_gpu,
+        on_done=lambda run: console.print(
+            f"seed {run.seed}: {run.status} (exit {run.returncode}, {run.seconds:.0f} s) log {run.log}"
+        ),
+    )
+    failed = [run for run in runs if run.status == "failed"]
+    skipped = [run.seed for run in runs if run.status == "skipped"]
+    if skipped:
+        console.print(f"skipped (done before): {', '.join(map(str, skipped))}")
+    typer.echo(json.dumps({"summary": str(out / "seeds.json"), "failed": [r.seed for r in failed]}))
+    if failed:
+        typer.echo(f"error: {len(failed)} of {len(runs)} seeds failed; see their logs", err=True)
+        raise typer.Exit(code=1)
+
+
 @train_app.command("eval")
 def eval_command(
     editor: list[str] = typer.Option(

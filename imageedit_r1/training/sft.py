@@ -160,7 +160,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     order: list[int] = []
     loss_value = float("nan")
     for step in range(start_step, total_steps):
-        if len(order) < config.batch_size:
+        while len(order) < config.batch_size:  # a batch larger than the data takes several passes
             fresh = list(range(len(table)))
             rng.shuffle(fresh)
             order.extend(fresh)

@@ -1,0 +1,138 @@
+"""Several seeds of one training command, spread over the GPUs of one host.
+
+Held-out numbers of one setting move by up to 15 points between seeds (docs/RESULTS.md), so a
+setting is compared by several seeds and a checkpoint is chosen on a selection set. This runs
+``ieval train STAGE ARGS --seed S --out OUT/seed_S`` for every seed: ``per_gpu`` runs share each
+GPU (the SmolLM2 runs leave most of one idle), each sees only its own GPU
+(``CUDA_VISIBLE_DEVICES``), and without GPUs ``per_gpu`` runs go at once on the CPU.
+
+A seed whose run ended with exit status 0 is marked done (``OUT/seed_S/.done``) and skipped when
+the same command runs again, so a killed sweep resumes where it stopped. A failed seed is
+recorded with its exit status and log, and the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+STAGES: tuple[str, ...] = ("sft", "grpo", "pipeline")
+OWNED_OPTIONS: tuple[str, ...] = ("--seed", "--out")
+DONE_MARK = ".done"
+
+
+class SeedsError(ValueError):
+    """A seed list or stage arguments the launcher cannot run."""
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    seed: int
+    status: str  # "ok", "failed" or "skipped" (done by an earlier sweep)
+    returncode: int | None
+    seconds: float
+    gpu: str  # the CUDA_VISIBLE_DEVICES value the run saw ("" on the CPU)
+    out: str
+    log: str
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0,1,2' or '0-3' (or a mix) -> sorted distinct seeds."""
+    seeds: set[int] = set()
+    try:
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            low, sep, high = part.partition("-")
+            seeds.update(range(int(low), int(high) + 1) if sep else (int(low),))
+    except ValueError:
+        raise SeedsError(f"seeds are written like 0,1,2 or 0-3; got {text!r}") from None
+    if not seeds:
+        raise SeedsError(f"no seeds in {text!r}")
+    return sorted(seeds)
+
+
+def check_stage_args(stage: str, args: Sequence[str]) -> None:
+    if stage not in STAGES:
+        raise SeedsError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        if name in OWNED_OPTIONS:
+            raise SeedsError(f"{name} is set per seed by the launcher; leave it out of the stage's arguments")
+
+
+def stage_command(stage: str, args: Sequence[str], seed: int, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "harness.cli.main",
+        "train",
+        stage,
+        *args,
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+    ]
+
+
+def slots(gpus: int, per_gpu: int) -> list[str]:
+    """One CUDA_VISIBLE_DEVICES value per concurrent run ("" for CPU runs)."""
+    if per_gpu < 1:
+        raise SeedsError(f"runs per GPU must be at least 1, got {per_gpu}")
+    return [str(gpu) for gpu in range(gpus) for _ in range(per_gpu)] if gpus > 0 else [""] * per_gpu
+
+
+def run_seeds(
+    stage: str,
+    args: Sequence[str],
+    seeds: Sequence[int],
+    out: Path,
+    gpus: int = 0,
+    per_gpu: int = 1,
+    on_done: object = None,
+) -> list[SeedRun]:
+    """Run every seed not done yet, at most ``len(slots)`` at once; write ``out/seeds.json``."""
+    check_stage_args(stage, args)
+    free = slots(gpus, per_gpu)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def one(seed: int, gpu: str) -> SeedRun:
+        target = out / f"seed_{seed}"
+        log = out / f"seed_{seed}.log"
+        if (target / DONE_MARK).exists():
+            return SeedRun(seed, "skipped", 0, 0.0, gpu, str(target), str(log))
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": gpu} if gpu else dict(os.environ)
+        began = time.perf_counter()
+        with log.open("w", encoding="utf-8") as handle:
+            code = subprocess.run(
+                stage_command(stage, args, seed, target), stdout=handle, stderr=subprocess.STDOUT, env=env
+            ).returncode
+        if code == 0:
+            (target / DONE_MARK).write_text("ok\n", encoding="utf-8")
+        run = SeedRun(
+            seed,
+            "ok" if code == 0 else "failed",
+            code,
+            time.perf_counter() - began,
+            gpu,
+            str(target),
+            str(log),
+        )
+        if callable(on_done):
+            on_done(run)
+        return run
+
+    # seed k waits for slot k % len(free): one thread per slot runs its seeds in turn
+    queues = {index: [s for k, s in enumerate(seeds) if k % len(free) == index] for index in range(len(free))}
+    with ThreadPoolExecutor(max_workers=len(free)) as pool:
+        done = pool.map(lambda item: [one(seed, free[item[0]]) for seed in item[1]], queues.items())
+        runs = sorted((run for batch in done for run in batch), key=lambda run: run.seed)
+    summary = {"stage": stage, "args": list(args), "runs": [asdict(run) for run in runs]}
+    (out / "seeds.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return runs
