@@ -63,6 +63,15 @@ def sample_level(sample_id: str, stored: dict[str, str]) -> str:
     return stored.get(sample_id) or f"L{int(sample_id.rsplit('/', 1)[1]) % 4 + 1}"
 
 
+def level_means(values: dict[str, float], stored: dict[str, str]) -> dict[str, float]:
+    """Per-level and overall ('all') means of sample id -> value; levels as ``sample_level``."""
+    by_level: dict[str, list[float]] = defaultdict(list)
+    for sample_id, value in values.items():
+        by_level[sample_level(sample_id, stored)].append(value)
+        by_level["all"].append(value)
+    return {level: sum(v) / len(v) for level, v in sorted(by_level.items())}
+
+
 def column(result: dict[str, Any], name: str) -> dict[str, float]:
     """One column of a paired file: sample id -> value."""
     index = result["columns"].index(name)

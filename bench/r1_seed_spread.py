@@ -40,14 +40,8 @@ def parse_group(text: str) -> tuple[str, list[str]]:
 
 
 def level_means(result: dict[str, Any], column: str) -> dict[str, float]:
-    """Level -> mean of one column (and 'all'), from the per-sample values."""
-    values = paired_eval.column(result, column)
-    stored = result.get("sample_levels", {})
-    sums: dict[str, list[float]] = {level: [] for level in LEVELS}
-    for sample_id, value in values.items():
-        sums[paired_eval.sample_level(sample_id, stored)].append(value)
-        sums["all"].append(value)
-    return {level: sum(v) / len(v) for level, v in sums.items() if v}
+    """Level -> mean of one column (and 'all')."""
+    return paired_eval.level_means(paired_eval.column(result, column), result.get("sample_levels", {}))
 
 
 def spread(

@@ -17,13 +17,12 @@ import argparse
 import json
 import math
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from r1_paired_eval import column, paired_levels, sample_level  # noqa: E402
+from r1_paired_eval import column, level_means, paired_levels, sample_level  # noqa: E402
 
 from imageedit_r1.channel import pick  # noqa: E402
 
@@ -36,14 +35,6 @@ def picked(candidates: dict[str, dict[str, list[Any]]], alpha: float) -> dict[st
         sid: row["exact"][pick(row["forward"], row["channel"], row["usable"], alpha)]
         for sid, row in candidates.items()
     }
-
-
-def level_means(values: dict[str, float], levels: dict[str, str]) -> dict[str, float]:
-    by_level: dict[str, list[float]] = defaultdict(list)
-    for sid, value in values.items():
-        by_level[sample_level(sid, levels)].append(value)
-        by_level["all"].append(value)
-    return {level: sum(v) / len(v) for level, v in sorted(by_level.items())}
 
 
 def sweep(
