@@ -122,23 +122,36 @@ def candidate_outcomes(jobs: Sequence[tuple[str, str, Sequence[str]]]) -> list[l
     return out
 
 
-def evaluate_editor(jobs: Sequence[tuple[str, str, str]]) -> list[dict[str, float]]:
-    """Raw metric values of a registered editor on (editor, sample_id, suite) jobs."""
+def evaluate_editor(jobs: Sequence[tuple[str, str, str]], batch_size: int = 64) -> list[dict[str, float]]:
+    """Raw metric values of a registered editor on (editor, sample_id, suite) jobs. Consecutive jobs
+    of one editor go to it as one request list of up to ``batch_size`` (an editor with a model,
+    such as imageedit-r1:smollm2, generates its plans for the whole list at once)."""
     out = []
-    for editor_name, sample_id, suite in jobs:
+    start = 0
+    while start < len(jobs):
+        editor_name = jobs[start][0]
+        stop = start
+        while stop < len(jobs) and stop - start < batch_size and jobs[stop][0] == editor_name:
+            stop += 1
         key = f"editor|{editor_name}"
         if key not in _STATE:
             from harness.registry import editors
 
             _STATE[key] = editors.create(editor_name)
         editor = _STATE[key]
-        sample = _SAMPLES[sample_id]
-        truth = sample if getattr(editor.capabilities, "needs_ground_truth", False) else None
-        result = editor.edit([EditRequest(sample.id, sample.source, sample.instruction, ground_truth=truth)])[
-            0
-        ]
-        edited = result.image if result.status == "ok" else None
-        out.append(_raw_scores(sample, suite, edited))
+        chunk = [(_SAMPLES[sample_id], suite) for _, sample_id, suite in jobs[start:stop]]
+        needs_truth = getattr(editor.capabilities, "needs_ground_truth", False)
+        results = editor.edit(
+            [
+                EditRequest(
+                    sample.id, sample.source, sample.instruction, ground_truth=sample if needs_truth else None
+                )
+                for sample, _ in chunk
+            ]
+        )
+        for (sample, suite), result in zip(chunk, results, strict=True):
+            out.append(_raw_scores(sample, suite, result.image if result.status == "ok" else None))
+        start = stop
     return out
 
 
