@@ -294,7 +294,9 @@ def main() -> None:
         "what": f"synth-edit {args.split} samples {args.offset}-{args.offset + args.synth - 1} "
         + ("(held-out phrasings" if args.split == "test" else "(training phrasings")
         + (f"; levels {args.levels}" if wanted else "")
-        + "), greedy plans, synth_exact",
+        + "), synth_exact"
+        + (": checkpoints by greedy plans" if entries else "")
+        + ("; baselines as their editors run" if args.baseline else ""),
         "host": platform.node(),
         "device": device_info(),
         "date": time.strftime("%Y-%m-%d"),
