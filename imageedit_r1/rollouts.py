@@ -126,32 +126,26 @@ def evaluate_editor(jobs: Sequence[tuple[str, str, str]], batch_size: int = 64) 
     """Raw metric values of a registered editor on (editor, sample_id, suite) jobs. Consecutive jobs
     of one editor go to it as one request list of up to ``batch_size`` (an editor with a model,
     such as imageedit-r1:smollm2, generates its plans for the whole list at once)."""
+    from itertools import groupby
+
     out = []
-    start = 0
-    while start < len(jobs):
-        editor_name = jobs[start][0]
-        stop = start
-        while stop < len(jobs) and stop - start < batch_size and jobs[stop][0] == editor_name:
-            stop += 1
+    for editor_name, group in groupby(jobs, key=lambda job: job[0]):
         key = f"editor|{editor_name}"
         if key not in _STATE:
             from harness.registry import editors
 
             _STATE[key] = editors.create(editor_name)
         editor = _STATE[key]
-        chunk = [(_SAMPLES[sample_id], suite) for _, sample_id, suite in jobs[start:stop]]
         needs_truth = getattr(editor.capabilities, "needs_ground_truth", False)
-        results = editor.edit(
-            [
-                EditRequest(
-                    sample.id, sample.source, sample.instruction, ground_truth=sample if needs_truth else None
-                )
-                for sample, _ in chunk
+        members = [(_SAMPLES[sample_id], suite) for _, sample_id, suite in group]
+        for first in range(0, len(members), batch_size):
+            chunk = members[first : first + batch_size]
+            requests = [
+                EditRequest(s.id, s.source, s.instruction, ground_truth=s if needs_truth else None)
+                for s, _ in chunk
             ]
-        )
-        for (sample, suite), result in zip(chunk, results, strict=True):
-            out.append(_raw_scores(sample, suite, result.image if result.status == "ok" else None))
-        start = stop
+            for (sample, suite), result in zip(chunk, editor.edit(requests), strict=True):
+                out.append(_raw_scores(sample, suite, result.image if result.status == "ok" else None))
     return out
 
 

@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -95,7 +95,7 @@ def run_seeds(
     out: Path,
     gpus: int = 0,
     per_gpu: int = 1,
-    on_done: object = None,
+    on_done: Callable[[SeedRun], None] | None = None,
 ) -> list[SeedRun]:
     """Run every seed not done yet, at most ``len(slots)`` at once; write ``out/seeds.json``."""
     check_stage_args(stage, args)
@@ -124,7 +124,7 @@ def run_seeds(
             str(target),
             str(log),
         )
-        if callable(on_done):
+        if on_done is not None:
             on_done(run)
         return run
 
