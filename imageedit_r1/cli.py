@@ -140,6 +140,8 @@ def grpo_command(
     lr: float = typer.Option(5e-5),
     beta: float = typer.Option(0.0),
     resume: str = typer.Option(None, help="a checkpoint-N directory of this run"),
+    save_steps: int = typer.Option(100, help="a checkpoint every this many steps"),
+    save_seconds: float = typer.Option(0.0, help="> 0: also a checkpoint after this much training time"),
     workers: int = typer.Option(None),
     seed: int = typer.Option(0),
 ) -> None:
@@ -170,6 +172,8 @@ def grpo_command(
         beta=beta,
         resume_from=resume,
         seed=seed,
+        save_steps=save_steps,
+        save_seconds=save_seconds,
     )
     try:
         summary = train_grpo(corpus.examples, pool, config)
@@ -279,10 +283,18 @@ def pipeline_command(
         "handles", help="how plans name objects: 'handles' (o3) or 'phrases' the grounding agent resolves"
     ),
     sft_steps: int = typer.Option(8000),
+    sft_save_every: int = typer.Option(
+        200, help="SFT checkpoint every this many steps, the newest kept (a rerun resumes from it); 0: none"
+    ),
     grpo_steps: int = typer.Option(80),
     grpo_seconds: float = typer.Option(150.0),
+    grpo_save_seconds: float = typer.Option(
+        60.0, help="GRPO checkpoint after this much training time (a rerun resumes from it); 0: none"
+    ),
     reward: list[str] = typer.Option(["harness", "f1"], help="GRPO reward variants; 'none': SFT only"),
-    baseline: list[str] = typer.Option(["classic-pipeline"]),
+    baseline: list[str] = typer.Option(
+        ["classic-pipeline"], help="editors scored on the same samples; 'none'"
+    ),
     workers: int = typer.Option(14),
     seed: int = typer.Option(0),
     init_sft: str = typer.Option(None, help="reuse this SFT checkpoint (skip SFT)"),
@@ -312,7 +324,10 @@ def pipeline_command(
     sft_lr: float = typer.Option(1.5e-3),
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
 ) -> None:
-    """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment."""
+    """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment.
+
+    Rerun with the same --out and options to resume one cut short: finished stages are kept,
+    unfinished training continues from its newest checkpoint."""
     from imageedit_r1.data import SET_ORDERS, SUBJECT_FORMS
 
     _check_choice("--set-order", set_order, SET_ORDERS)
@@ -344,10 +359,12 @@ def pipeline_command(
         set_order=set_order,
         subjects=subjects,
         sft_steps=sft_steps,
+        sft_save_every=sft_save_every,
         grpo_steps=grpo_steps,
         grpo_seconds=grpo_seconds,
+        grpo_save_seconds=grpo_save_seconds,
         rewards=tuple(r for r in reward if r != "none"),
-        baselines=tuple(baseline),
+        baselines=tuple(b for b in baseline if b != "none"),
         workers=workers,
         seed=seed,
         init_sft=init_sft,
@@ -368,7 +385,13 @@ def pipeline_command(
         sft_lr=sft_lr,
         mirror=mirror,
     )
-    run_pipeline(config)
+    from imageedit_r1.training.pipeline import PipelineMismatch
+
+    try:
+        run_pipeline(config)
+    except PipelineMismatch as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 if __name__ == "__main__":  # accelerate launch -m imageedit_r1.cli sft|grpo ...

@@ -6,6 +6,12 @@ harness metrics (``imageedit_r1.rewards``). Checkpoints are safetensors; a JSONL
 learning-curve PNG are written to the output directory; ``resume_from`` continues a run from one of
 its ``checkpoint-N`` directories (trl/transformers resume) or starts from an SFT checkpoint.
 
+Checkpoints are saved every ``save_steps`` steps and, with ``save_seconds``, also whenever that much
+training time has passed since the last one; ``keep_checkpoints`` bounds how many stay on disk.
+Each one gets ``ieval_progress.json`` (its step and the training seconds so far) once the trainer's
+files are written: only such a checkpoint counts as complete, and a run resumed from it continues
+its time budget and its ``seconds`` from there instead of from zero.
+
 With ``beta > 0`` the KL penalty is taken against the policy GRPO starts from. For a LoRA adapter,
 trl keeps a frozen copy of it under the adapter name ``ref`` (not the bare base model, which would
 pull the policy back past its SFT stage); the copy is left out of the saved checkpoint.
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from imageedit_r1.data import PlanExample
+from imageedit_r1.training.checkpoints import checkpoint_step, read_progress, write_progress
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 
 
@@ -42,6 +49,8 @@ class GRPORunConfig:
     logging_steps: int = 5
     resume_from: str | None = None
     time_budget_s: float | None = None  # stop (and save) once training has run this long
+    save_seconds: float = 0.0  # > 0: also save a checkpoint after this much training time
+    keep_checkpoints: int | None = None  # keep only the newest this many checkpoints (None: all)
 
 
 CURVE_KEYS = ("reward", "reward_std", "synth-edit/synth_exact", "photo-ops/psnr", "loss", "well_formed")
@@ -67,7 +76,10 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     rows = [{"prompt": e.prompt, "sample_id": e.sample_id, "suite": e.suite} for e in examples]
     dataset = Dataset.from_list(rows)
     log = MetricsLog(out / "metrics.jsonl")
-    began = time.perf_counter()
+    prior = read_progress(config.resume_from) if config.resume_from else {}
+    log.restart((checkpoint_step(config.resume_from) or 0) if config.resume_from else 0)
+    began = time.perf_counter() - float(prior.get("seconds", 0.0))
+    last_save = [time.perf_counter()]
 
     class JsonlLogger(TrainerCallback):
         def on_log(
@@ -86,8 +98,18 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
                 log.write(record)
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if config.time_budget_s and time.perf_counter() - began > config.time_budget_s:
-                control.should_training_stop = True
+            now = time.perf_counter()
+            if config.time_budget_s and now - began > config.time_budget_s:
+                control.should_training_stop = True  # the final model is saved after training
+            elif config.save_seconds and now - last_save[0] >= config.save_seconds:
+                control.should_save = True
+
+        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            last_save[0] = time.perf_counter()
+            if state.is_world_process_zero:
+                checkpoint = out / f"checkpoint-{state.global_step}"
+                if checkpoint.is_dir():
+                    write_progress(checkpoint, state.global_step, last_save[0] - began)
 
     use_cuda = torch.cuda.is_available()
     args = GRPOConfig(
@@ -105,6 +127,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         logging_steps=config.logging_steps,
         save_steps=config.save_steps,
         save_strategy="steps",
+        save_total_limit=config.keep_checkpoints,
         report_to="none",
         seed=config.seed,
         use_cpu=not use_cuda,
@@ -136,6 +159,11 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         "seconds": time.perf_counter() - began,
         "checkpoint": str(final),
         "kl_reference": kl_reference(trainer.model, config.beta),
+        **(
+            {"resumed_from": str(config.resume_from), "seconds_before_resume": prior.get("seconds", 0.0)}
+            if config.resume_from
+            else {}
+        ),
     }
 
 

@@ -11,7 +11,13 @@ from typing import Any
 
 
 class MetricsLog:
-    """Append-only JSONL; ``records()`` reads it back (a torn last line is skipped)."""
+    """Append-only JSONL; ``records()`` reads it back (a torn last line is skipped).
+
+    A run calls ``restart(step)`` before training: a fresh run (step 0) starts an empty log, a run
+    resumed from a checkpoint keeps the records up to that checkpoint's step and drops the later
+    ones, which the resumed run writes again. Without it, a rerun into the same directory would add
+    a second copy of every step to the log and the curve.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -22,6 +28,16 @@ class MetricsLog:
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(clean, sort_keys=True) + "\n")
             handle.flush()
+
+    def restart(self, step: int) -> int:
+        """Keep only the records of steps <= ``step``; returns how many were dropped."""
+        records = self.records()
+        kept = [r for r in records if isinstance(r.get("step"), int) and r["step"] <= step]
+        if len(kept) == len(records) and self.path.exists():
+            return 0
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept)
+        self.path.write_text(text, encoding="utf-8")
+        return len(records) - len(kept)
 
     def records(self) -> list[dict[str, Any]]:
         if not self.path.exists():

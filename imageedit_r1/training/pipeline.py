@@ -3,20 +3,29 @@ reward variant, evaluation again, and the baselines on the same held-out samples
 
 Everything lands in ``out``: ``results.json`` (rewritten after every stage, so a run cut short
 keeps what it finished), each stage's checkpoint, ``metrics.jsonl`` and learning-curve PNG.
+
+Run again with the same ``out`` and the same settings, a pipeline that was cut short (a crash,
+``kill -9``, a time limit) resumes: finished stages are kept as recorded (the data are rebuilt, they
+are deterministic), an unfinished SFT continues from its newest complete checkpoint (every
+``sft_save_every`` steps) and an unfinished GRPO stage from its own (every ``grpo_save_seconds`` of
+training), with its time budget counted from where it stopped. Other settings in the same ``out``
+are refused (:class:`PipelineMismatch`), since the kept stages would then describe another run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 EXACT_PSNR_DB = 40.0  # a photo-ops result this close to the exact target counts as solved
+RESUME_IGNORED = ("workers", "mirror")  # settings a resumed run may change: no stage's result depends on them
 
 
 @dataclass
@@ -32,6 +41,7 @@ class PipelineConfig:
     base_model: str | None = None  # fine-tune this (HF id, directory, .gguf, "smollm2") instead
     lora_rank: int = 0  # > 0: train a LoRA adapter on the frozen base
     sft_steps: int = 8000
+    sft_save_every: int = 200  # SFT checkpoint every this many steps (the newest is kept); 0: none
     sft_batch: int = 128
     sft_lr: float = 1.5e-3
     word_noise: float = 0.2
@@ -48,6 +58,7 @@ class PipelineConfig:
     grpo_level_weights: dict[str, int] = field(default_factory=dict)  # level -> copies of its prompts
     grpo_steps: int = 80
     grpo_seconds: float = 150.0
+    grpo_save_seconds: float = 60.0  # GRPO checkpoint after this much training time; 0: final only
     prompts_per_step: int = 16
     generations: int = 8
     grpo_iterations: int = 1  # GRPO's mu: optimisation passes over each generated batch
@@ -61,6 +72,38 @@ class PipelineConfig:
     init_sft: str | None = None  # reuse this SFT checkpoint instead of training one
     mirror: str | None = None  # copy results, logs and exported checkpoints here after every stage
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PipelineMismatch(ValueError):
+    """``out`` holds a pipeline run made with other settings, or a results file that cannot be read."""
+
+
+def _plain_config(config: PipelineConfig) -> dict[str, Any]:
+    """The settings as results.json stores them (tuples as lists, paths as strings)."""
+    return json.loads(json.dumps(asdict(config), default=str))
+
+
+def earlier_results(out: Path, config: PipelineConfig) -> dict[str, Any]:
+    """What an earlier run into ``out`` recorded (``{}`` if none); refuses one made with other
+    settings, naming the first settings that differ."""
+    path = out / "results.json"
+    if not path.is_file():
+        return {}
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PipelineMismatch(f"{path} cannot be read ({exc}); use another --out") from None
+    old = {k: v for k, v in earlier.get("config", {}).items() if k not in RESUME_IGNORED}
+    new = {k: v for k, v in _plain_config(config).items() if k not in RESUME_IGNORED}
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if changed:
+        shown = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:3])
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        raise PipelineMismatch(
+            f"{out} holds a pipeline run with other settings ({shown}{more}); "
+            "rerun with its settings to resume it, or use another --out"
+        )
+    return earlier
 
 
 def _levels(values: Sequence[tuple[str, str, dict[str, float]]]) -> dict[str, dict[str, dict[str, float]]]:
@@ -241,24 +284,43 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     from imageedit_r1.policy import export_checkpoint
     from imageedit_r1.rollouts import RolloutPool, observe
     from imageedit_r1.toolbox import default_toolbox
+    from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
+    from imageedit_r1.training.sft import STATE_FILE as SFT_STATE_FILE
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
     out = Path(config.out)
+    earlier = earlier_results(out, config)
     out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    results: dict[str, Any] = {"config": asdict(config), "host": platform.node(), "stages": {}}
+    results: dict[str, Any] = {
+        "config": asdict(config),
+        "host": platform.node(),
+        "stages": dict(earlier.get("stages", {})),
+    }
+    if earlier:
+        results["resumed"] = int(earlier.get("resumed", 0)) + 1  # how many times this run was resumed
 
     def save(stage: str, value: Any) -> None:
         value = dict(value) if isinstance(value, dict) else {"value": value}
         value["elapsed"] = round(time.perf_counter() - began, 1)
         results["stages"][stage] = value
         results["device"] = device_info()  # names the GPUs once torch is loaded
-        (out / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        partial = out / "results.json.partial"  # written whole, then renamed: a kill cannot tear it
+        partial.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        os.replace(partial, out / "results.json")
         if config.mirror:
             mirror(out, Path(config.mirror))
         print(f"[{value['elapsed']:7.1f}s] {stage}: {json.dumps(value, default=str)[:600]}", flush=True)
+
+    def finished(stage: str) -> bool:
+        """The earlier run recorded this stage without an error: keep it, do not run it again."""
+        value = earlier.get("stages", {}).get(stage)
+        if not isinstance(value, dict) or "error" in value:
+            return False
+        print(f"[{time.perf_counter() - began:7.1f}s] {stage}: kept from the earlier run", flush=True)
+        return True
 
     # The data are the suite's own train split (generator seed 0), the same samples the grounded
     # corpus renders; ``config.seed`` draws only the training randomness (noise, filter, trainer).
@@ -310,6 +372,8 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             (sid, suite, level, prompt) for (sid, suite, level), prompt in zip(test_ids, prompts, strict=True)
         ]
         for name in config.baselines:
+            if finished(f"baseline:{name}"):
+                continue
             try:
                 save(f"baseline:{name}", evaluate_baseline(name, pool, test_items))
             except Exception as exc:  # a missing baseline is reported, not fatal
@@ -329,19 +393,26 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             cue_words=config.cue_words,
             set_order=config.set_order,
             seed=config.seed,
+            save_every=config.sft_save_every,
+            keep_checkpoints=1,
         )
         if config.init_sft:
             sft_checkpoint = config.init_sft
             save("sft", {"reused": config.init_sft})
         else:
-            save("sft", train_sft(sft_examples, sft_config))
             sft_checkpoint = str(out / "sft" / "final")
+            if not ((out / "sft" / "final" / SFT_STATE_FILE).is_file() and finished("sft")):
+                resume = latest_checkpoint(out / "sft", SFT_STATE_FILE)
+                sft_config = replace(sft_config, resume_from=str(resume) if resume else None)
+                summary = train_sft(sft_examples, sft_config)
+                save("sft", {**summary, **({"resumed_from": str(resume)} if resume else {})})
         export_checkpoint(
             sft_checkpoint,
             out / "export" / "sft",
             {"stages": ["sft"], "smoke": False, "config": asdict(config)},
         )
-        save("eval:sft", evaluate_checkpoint(sft_checkpoint, pool, test_items))
+        if not finished("eval:sft"):
+            save("eval:sft", evaluate_checkpoint(sft_checkpoint, pool, test_items))
 
         grpo_examples = noisy_copies(
             [e for e in train.examples if e.sample_id in train.samples],
@@ -371,8 +442,10 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             )
             save("grpo-prompts", summary)
         for variant in config.rewards:
+            run_dir = out / f"grpo_{variant}"
+            resume = latest_checkpoint(run_dir, PROGRESS_FILE)
             grpo_config = GRPORunConfig(
-                output_dir=str(out / f"grpo_{variant}"),
+                output_dir=str(run_dir),
                 init_checkpoint=sft_checkpoint,
                 reward=variant,
                 max_steps=config.grpo_steps,
@@ -385,17 +458,22 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 seed=config.seed,
                 time_budget_s=config.grpo_seconds,
                 save_steps=10_000,
+                save_seconds=config.grpo_save_seconds,
+                keep_checkpoints=2,  # a kill while saving the newest leaves the one before it whole
+                resume_from=str(resume) if resume else None,
             )
-            save(f"grpo:{variant}", train_grpo(grpo_examples, pool, grpo_config))
+            if not ((run_dir / "final").is_dir() and finished(f"grpo:{variant}")):
+                save(f"grpo:{variant}", train_grpo(grpo_examples, pool, grpo_config))
             export_checkpoint(
                 out / f"grpo_{variant}" / "final",
                 out / "export" / f"grpo_{variant}",
                 {"stages": ["sft", f"grpo-{variant}"], "smoke": False, "config": asdict(config)},
             )
-            save(
-                f"eval:grpo_{variant}",
-                evaluate_checkpoint(str(out / f"grpo_{variant}" / "final"), pool, test_items),
-            )
+            if not finished(f"eval:grpo_{variant}"):
+                save(
+                    f"eval:grpo_{variant}",
+                    evaluate_checkpoint(str(run_dir / "final"), pool, test_items),
+                )
     finally:
         pool.close()
     return results

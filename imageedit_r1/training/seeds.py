@@ -7,8 +7,10 @@ GPU (the SmolLM2 runs leave most of one idle), each sees only its own GPU
 (``CUDA_VISIBLE_DEVICES``), and without GPUs ``per_gpu`` runs go at once on the CPU.
 
 A seed whose run ended with exit status 0 is marked done (``OUT/seed_S/.done``) and skipped when
-the same command runs again, so a killed sweep resumes where it stopped. A failed seed is
-recorded with its exit status and log, and the others go on.
+the same command runs again, so a killed sweep resumes where it stopped; a seed that did not
+finish runs again into its own directory, where ``pipeline`` keeps its finished stages and resumes
+its training from the newest checkpoint. A failed seed is recorded with its exit status and log,
+and the others go on.
 """
 
 from __future__ import annotations

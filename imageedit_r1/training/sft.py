@@ -3,12 +3,15 @@
 Runs on one device or several through ``accelerate`` (``accelerate launch --config_file
 configs/accelerate/multi_gpu.yaml -m imageedit_r1.cli train sft ...``). Resumable: every checkpoint
 directory holds the model (safetensors), the tokenizer and ``trainer_state.pt`` (optimizer,
-scheduler, step); ``resume_from`` continues from it.
+scheduler, step), written last so that a directory cut short while saving is never resumed from;
+``resume_from`` continues from it (the data order after the resume point is a fresh draw). With
+``keep_checkpoints`` only the newest intermediate checkpoints stay on disk.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from collections.abc import Sequence
@@ -17,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from imageedit_r1.data import PlanExample, order_sets
+from imageedit_r1.training.checkpoints import prune_checkpoints
 from imageedit_r1.training.logs import MetricsLog, plot_curves
+
+STATE_FILE = "trainer_state.pt"  # written last: its presence marks a complete checkpoint
 
 
 @dataclass
@@ -45,6 +51,7 @@ class SFTConfig:
     seed: int = 0
     log_every: int = 20
     save_every: int = 0
+    keep_checkpoints: int = 0  # > 0: delete all but the newest this many intermediate checkpoints
     resume_from: str | None = None
 
 
@@ -120,7 +127,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     start_step = 0
     if config.resume_from:
         policy = load_policy(config.resume_from, device="cpu", trainable=True)
-        state_path = Path(config.resume_from) / "trainer_state.pt"
+        state_path = Path(config.resume_from) / STATE_FILE
         state = torch.load(state_path, weights_only=False) if state_path.exists() else None
     elif config.base_model:
         policy, state = load_policy(config.base_model, device="cpu"), None
@@ -155,10 +162,18 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
         rng.setstate(state["rng"])
     model, optimizer = accelerator.prepare(model, optimizer)
     log = MetricsLog(out / "metrics.jsonl")
-    began = time.perf_counter()
+    if accelerator.is_main_process:
+        log.restart(start_step)
+    # training time goes on from the checkpoint's, so a resumed run reports the whole run's time
+    began = time.perf_counter() - (float(state.get("seconds", 0.0)) if state is not None else 0.0)
     table = pretokenize(examples, tokenizer, config, rng)
     order: list[int] = []
     loss_value = float("nan")
+
+    def save(step: int, path: Path) -> None:
+        seconds = time.perf_counter() - began
+        _save(accelerator, model, tokenizer, optimizer, scheduler, rng, step, path, seconds)
+
     for step in range(start_step, total_steps):
         while len(order) < config.batch_size:  # a batch larger than the data takes several passes
             fresh = list(range(len(table)))
@@ -191,18 +206,11 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
                 }
             )
         if config.save_every and (step + 1) % config.save_every == 0 and step + 1 < total_steps:
-            _save(
-                accelerator,
-                model,
-                tokenizer,
-                optimizer,
-                scheduler,
-                rng,
-                step + 1,
-                out / f"checkpoint-{step + 1}",
-            )
+            save(step + 1, out / f"checkpoint-{step + 1}")
+            if accelerator.is_main_process:
+                prune_checkpoints(out, STATE_FILE, config.keep_checkpoints)
     final = out / "final"
-    _save(accelerator, model, tokenizer, optimizer, scheduler, rng, total_steps, final)
+    save(total_steps, final)
     if accelerator.is_main_process:
         plot_curves(log.records(), ["loss", "lr"], out / "sft_curve.png", "SFT")
     return {
@@ -233,6 +241,7 @@ def _save(
     rng: Any,
     step: int,
     path: Path,
+    seconds: float,
 ) -> None:
     import torch
 
@@ -247,7 +256,9 @@ def _save(
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "step": step,
+            "seconds": seconds,
             "rng": rng.getstate(),
         },
-        path / "trainer_state.pt",
+        path / f"{STATE_FILE}.partial",
     )
+    os.replace(path / f"{STATE_FILE}.partial", path / STATE_FILE)  # the marker appears whole or not at all

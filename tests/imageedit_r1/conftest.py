@@ -25,3 +25,34 @@ def synth_examples(synth_samples):
     found, skipped = build_examples(synth_samples, observe, "synth-edit")
     assert len(found) + len(skipped) == len(synth_samples) and found
     return found
+
+
+@pytest.fixture
+def micro_pipeline():
+    """A factory of the smallest one-process pipeline config (micro model, a few samples, one GRPO
+    reward, no baselines); keyword arguments change any setting."""
+    from imageedit_r1.training.pipeline import PipelineConfig
+
+    def make(out, **changes):
+        settings = dict(
+            out=str(out),
+            sft_synth=8,
+            sft_photo=4,
+            photo_repeat=1,
+            grpo_samples=4,
+            test_synth=4,
+            test_photo=3,
+            model_size="micro",
+            sft_steps=2,
+            sft_batch=4,
+            grpo_steps=1,
+            grpo_seconds=600,
+            prompts_per_step=2,
+            generations=2,
+            rewards=("exact",),
+            baselines=(),
+            workers=1,
+        )
+        return PipelineConfig(**{**settings, **changes})
+
+    return make

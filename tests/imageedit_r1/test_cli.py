@@ -52,3 +52,29 @@ def test_noise_shares_outside_zero_to_one_fail_with_one_line(tmp_path):
     assert result.exit_code == 2
     assert "error: --grpo-cue-words must lie between 0 and 1, got -0.1" in result.output
     assert not out.exists()
+
+
+def test_pipeline_into_a_run_with_other_settings_fails_with_one_line(tmp_path):
+    import json
+    from dataclasses import asdict
+
+    from imageedit_r1.training.pipeline import PipelineConfig
+
+    out = tmp_path / "run"
+    out.mkdir()
+    # the command's defaults, but with GRPO's learning rate at 1e-4
+    defaults = dict(grpo_lr=1e-4, grpo_samples=600, prompts_per_step=8, rewards=("exact",), baselines=())
+    earlier = asdict(PipelineConfig(out=str(out), **defaults))
+    results = {"config": earlier, "stages": {"data": {"sft_plans": 1}}}
+    (out / "results.json").write_text(json.dumps(results))
+    recorded = (out / "results.json").read_text()
+    command = ["train", "pipeline", "--out", str(out), "--reward", "exact", "--baseline", "none"]
+    result = CliRunner().invoke(app, [*command, "--grpo-lr", "0.001"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0] == (
+        f"error: {out} holds a pipeline run with other settings (grpo_lr: 0.0001 -> 0.001); "
+        "rerun with its settings to resume it, or use another --out"
+    )
+    assert (out / "results.json").read_text() == recorded  # the earlier record is untouched

@@ -8,30 +8,14 @@ import pytest
 
 pytest.importorskip("trl")
 
-from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline  # noqa: E402
+from imageedit_r1.training.pipeline import run_pipeline  # noqa: E402
 
 
-def test_a_micro_pipeline_records_every_stage_and_its_machine(tmp_path):
-    config = PipelineConfig(
-        out=str(tmp_path / "run"),
-        sft_synth=8,
-        sft_photo=4,
-        photo_repeat=1,
-        grpo_samples=4,
-        test_synth=4,
-        test_photo=3,
-        model_size="micro",
-        sft_steps=2,
-        sft_batch=4,
+def test_a_micro_pipeline_records_every_stage_and_its_machine(tmp_path, micro_pipeline):
+    config = micro_pipeline(
+        tmp_path / "run",
         grpo_levels=("L1", "L2", "L3", "L4"),
         grpo_level_weights={"L1": 1, "L2": 1, "L3": 2, "L4": 2},
-        grpo_steps=1,
-        grpo_seconds=600,
-        prompts_per_step=2,
-        generations=2,
-        rewards=("exact",),
-        baselines=(),
-        workers=1,
     )
     run_pipeline(config)
     results = json.loads((tmp_path / "run" / "results.json").read_text())

@@ -1,0 +1,155 @@
+"""Training cut short resumes without redoing finished work: SFT and GRPO continue from their newest
+complete checkpoint with their step count, time and metrics log; the one-process pipeline, killed
+with SIGKILL during GRPO, keeps its finished stages on a rerun and refuses other settings."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("trl")
+pytest.importorskip("datasets")
+
+from imageedit_r1.rollouts import RolloutPool  # noqa: E402
+from imageedit_r1.toolbox import default_toolbox  # noqa: E402
+from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint, read_progress  # noqa: E402
+from imageedit_r1.training.grpo import GRPORunConfig, train_grpo  # noqa: E402
+from imageedit_r1.training.pipeline import PipelineConfig, PipelineMismatch, run_pipeline  # noqa: E402
+from imageedit_r1.training.sft import STATE_FILE, SFTConfig, train_sft  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _steps(run_dir, key="loss"):
+    """The steps of the log's per-step records (those with ``key``; not the end-of-run summary)."""
+    records = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+    return [r["step"] for r in records if key in r]
+
+
+def _sft_config(out, **changes):
+    base = dict(
+        output_dir=str(out),
+        model_size="micro",
+        max_steps=6,
+        batch_size=4,
+        warmup_steps=1,
+        log_every=1,
+        vocab_size=400,
+        save_every=2,
+        keep_checkpoints=1,
+    )
+    return SFTConfig(**{**base, **changes})
+
+
+def test_sft_resumes_from_its_newest_checkpoint(tmp_path, synth_examples):
+    import torch
+
+    run = tmp_path / "sft"
+    train_sft(synth_examples, _sft_config(run))
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith("checkpoint-")) == ["checkpoint-4"]
+    checkpoint = latest_checkpoint(run, STATE_FILE)
+    state = torch.load(checkpoint / STATE_FILE, weights_only=False)
+    assert state["step"] == 4 and state["seconds"] > 0
+    assert _steps(run) == [1, 2, 3, 4, 5, 6]
+
+    # as after a kill during step 6: the log has every step, the resumed run writes 5 and 6 again
+    summary = train_sft(synth_examples, _sft_config(run, resume_from=str(checkpoint)))
+    assert summary["steps"] == 6
+    assert summary["seconds"] >= state["seconds"]  # the run's time goes on from the checkpoint's
+    assert _steps(run) == [1, 2, 3, 4, 5, 6]
+    # a fresh run into the same directory starts a fresh log instead of appending to the old one
+    train_sft(synth_examples, _sft_config(run, max_steps=2, save_every=0))
+    assert _steps(run) == [1, 2]
+
+
+def test_grpo_saves_on_time_and_resumes_with_its_time_budget(tmp_path, synth_samples, synth_examples):
+    sft = tmp_path / "sft"
+    train_sft(synth_examples, _sft_config(sft, max_steps=2, save_every=0))
+    pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
+    run = tmp_path / "grpo"
+    config = GRPORunConfig(
+        output_dir=str(run),
+        init_checkpoint=str(sft / "final"),
+        max_steps=3,
+        prompts_per_step=2,
+        num_generations=2,
+        max_completion_length=16,
+        logging_steps=1,
+        save_steps=10_000,  # no step-based checkpoint: every one below is a timed save
+        save_seconds=1e-6,  # a checkpoint after every step
+        keep_checkpoints=2,
+    )
+    first = train_grpo(synth_examples, pool, config)
+    assert first["steps"] == 3 and "resumed_from" not in first
+    kept = sorted(p.name for p in run.iterdir() if p.name.startswith("checkpoint-"))
+    assert kept == ["checkpoint-2", "checkpoint-3"]  # checkpoint-1 rotated away
+    progress = read_progress(run / "checkpoint-2")
+    assert progress["step"] == 2 and 0 < progress["seconds"] <= first["seconds"]
+    assert latest_checkpoint(run, PROGRESS_FILE) == run / "checkpoint-3"
+    assert _steps(run, "reward") == [1, 2, 3]
+
+    resumed = train_grpo(
+        synth_examples, pool, GRPORunConfig(**{**asdict(config), "resume_from": str(run / "checkpoint-2")})
+    )
+    assert resumed["steps"] == 3
+    assert resumed["resumed_from"] == str(run / "checkpoint-2")
+    assert resumed["seconds_before_resume"] == progress["seconds"]
+    assert resumed["seconds"] >= progress["seconds"]
+    assert _steps(run, "reward") == [1, 2, 3]  # each step once: step 3 of the first run was dropped
+    pool.close()
+
+
+def test_a_pipeline_killed_during_grpo_resumes_from_its_checkpoint(tmp_path, micro_pipeline):
+    out = tmp_path / "run"
+    config = micro_pipeline(out, grpo_steps=8, grpo_save_seconds=1e-6)  # a checkpoint after every step
+    code = (
+        "import json, sys\n"
+        "from imageedit_r1.training.pipeline import PipelineConfig, run_pipeline\n"
+        "run_pipeline(PipelineConfig(**json.loads(sys.argv[1])))\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps(asdict(config))],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    grpo_dir = out / "grpo_exact"
+    deadline = time.monotonic() + 600
+    try:
+        while latest_checkpoint(grpo_dir, PROGRESS_FILE) is None:
+            assert child.poll() is None, "the pipeline ended before its first GRPO checkpoint"
+            assert time.monotonic() < deadline, "no GRPO checkpoint within 10 minutes"
+            time.sleep(0.02)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)  # the pipeline and its rollout workers
+        child.wait()
+    before = json.loads((out / "results.json").read_text())
+    assert "grpo:exact" not in before["stages"] and "eval:sft" in before["stages"]
+    sft_final = out / "sft" / "final" / "model.safetensors"
+    sft_written = sft_final.stat().st_mtime_ns
+    checkpoint = latest_checkpoint(grpo_dir, PROGRESS_FILE)
+    seconds_done = read_progress(checkpoint)["seconds"]
+
+    # other settings in the same directory would make the kept stages describe another run
+    with pytest.raises(PipelineMismatch, match="grpo_lr"):
+        run_pipeline(PipelineConfig(**{**asdict(config), "grpo_lr": 1e-3}))
+
+    # the same settings resume it; the number of workers may differ
+    finished = run_pipeline(PipelineConfig(**{**asdict(config), "workers": 2}))
+    stages = finished["stages"]
+    assert finished["resumed"] == 1
+    assert stages["eval:sft"] == before["stages"]["eval:sft"]  # kept, not recomputed
+    assert sft_final.stat().st_mtime_ns == sft_written  # SFT not trained again
+    grpo = stages["grpo:exact"]
+    assert grpo["resumed_from"] == str(checkpoint)
+    assert grpo["seconds_before_resume"] == seconds_done
+    assert grpo["steps"] == 8
+    assert _steps(grpo_dir, "reward") == [5, 8]  # every 5 steps and the last, each once
+    assert stages["eval:grpo_exact"]["levels"]["synth-edit"]["all"]["n"] == 4
