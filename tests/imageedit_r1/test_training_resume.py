@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -26,10 +26,13 @@ from imageedit_r1.training.sft import STATE_FILE, SFTConfig, train_sft  # noqa: 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _records(run_dir):
+    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+
+
 def _steps(run_dir, key="loss"):
     """The steps of the log's per-step records (those with ``key``; not the end-of-run summary)."""
-    records = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
-    return [r["step"] for r in records if key in r]
+    return [r["step"] for r in _records(run_dir) if key in r]
 
 
 def _sft_config(out, **changes):
@@ -68,41 +71,70 @@ def test_sft_resumes_from_its_newest_checkpoint(tmp_path, synth_examples):
     assert _steps(run) == [1, 2]
 
 
-def test_grpo_saves_on_time_and_resumes_with_its_time_budget(tmp_path, synth_samples, synth_examples):
+def _weights(directory):
+    from safetensors.torch import load_file
+
+    return load_file(Path(directory) / "adapter_model.safetensors")
+
+
+def _same(a, b):
+    import torch
+
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_lora_grpo_resumed_from_a_timed_checkpoint_ends_where_the_whole_run_ends(
+    tmp_path, synth_samples, synth_examples
+):
+    # a base that has learnt the four plans, then a LoRA adapter on it: GRPO's groups then mix
+    # valid and invalid plans, so its steps change the adapter
+    base = tmp_path / "base"
+    train_sft(
+        synth_examples, _sft_config(base, max_steps=150, learning_rate=1e-2, save_every=0, log_every=50)
+    )
     sft = tmp_path / "sft"
-    train_sft(synth_examples, _sft_config(sft, max_steps=2, save_every=0))
+    adapter = _sft_config(sft, base_model=str(base / "final"), lora_rank=4, max_steps=1, save_every=0)
+    train_sft(synth_examples, replace(adapter, learning_rate=1e-4))
     pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
     run = tmp_path / "grpo"
     config = GRPORunConfig(
         output_dir=str(run),
         init_checkpoint=str(sft / "final"),
-        max_steps=3,
+        max_steps=3,  # within the first pass over the prompts (see the GRPO module's note)
         prompts_per_step=2,
         num_generations=2,
-        max_completion_length=16,
+        max_completion_length=120,
+        learning_rate=1e-3,
         logging_steps=1,
         save_steps=10_000,  # no step-based checkpoint: every one below is a timed save
         save_seconds=1e-6,  # a checkpoint after every step
         keep_checkpoints=2,
     )
-    first = train_grpo(synth_examples, pool, config)
-    assert first["steps"] == 3 and "resumed_from" not in first
+    prompts = synth_examples * 2  # eight prompts: four steps to a pass
+    whole = train_grpo(prompts, pool, config)
+    assert whole["steps"] == 3 and "resumed_from" not in whole
     kept = sorted(p.name for p in run.iterdir() if p.name.startswith("checkpoint-"))
     assert kept == ["checkpoint-2", "checkpoint-3"]  # checkpoint-1 rotated away
     progress = read_progress(run / "checkpoint-2")
-    assert progress["step"] == 2 and 0 < progress["seconds"] <= first["seconds"]
+    assert progress["step"] == 2 and 0 < progress["seconds"] <= whole["seconds"]
     assert latest_checkpoint(run, PROGRESS_FILE) == run / "checkpoint-3"
-    assert _steps(run, "reward") == [1, 2, 3]
+    rewards = [r["reward"] for r in _records(run) if "reward" in r]
+    whole_final = _weights(run / "final")
+    # steps 1-2 and step 3 both changed the adapter, so the comparison below can tell a resumed
+    # run from one that restarted at the SFT adapter or skipped the last step
+    assert not _same(_weights(run / "checkpoint-2"), _weights(sft / "final"))
+    assert not _same(whole_final, _weights(run / "checkpoint-2"))
 
-    resumed = train_grpo(
-        synth_examples, pool, GRPORunConfig(**{**asdict(config), "resume_from": str(run / "checkpoint-2")})
-    )
+    resumed = train_grpo(prompts, pool, replace(config, resume_from=str(run / "checkpoint-2")))
+    pool.close()
     assert resumed["steps"] == 3
     assert resumed["resumed_from"] == str(run / "checkpoint-2")
     assert resumed["seconds_before_resume"] == progress["seconds"]
     assert resumed["seconds"] >= progress["seconds"]
-    assert _steps(run, "reward") == [1, 2, 3]  # each step once: step 3 of the first run was dropped
-    pool.close()
+    assert _steps(run, "reward") == [1, 2, 3]  # step 3 of the first run was dropped, then written again
+    # resumed with the checkpoint's adapter, optimiser and random state, step 3 is the whole run's step 3
+    assert [r["reward"] for r in _records(run) if "reward" in r] == rewards
+    assert _same(_weights(run / "final"), whole_final)
 
 
 def test_a_pipeline_killed_during_grpo_resumes_from_its_checkpoint(tmp_path, micro_pipeline):
