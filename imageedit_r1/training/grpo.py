@@ -10,12 +10,13 @@ Checkpoints are saved every ``save_steps`` steps and, with ``save_seconds``, als
 training time has passed since the last one; ``keep_checkpoints`` bounds how many stay on disk.
 Each one gets ``ieval_progress.json`` (its step and the training seconds so far) once the trainer's
 files are written: only such a checkpoint counts as complete, and a run resumed from it continues
-its time budget and its ``seconds`` from there instead of from zero. Within the first pass over
-the prompts a resumed run repeats the uninterrupted one exactly (tested on the CPU: same rewards,
-same final adapter). A later pass is ordered afresh: trl's sampler draws its next order from a
-generator that restarts with the process, so after a resume the next pass repeats the first
-pass's order. The shipped recipe's GRPO prompts make 93 steps a pass (1,488 prompts, 16 a step),
-more than any of its runs has taken.
+its time budget and its ``seconds`` from there instead of from zero. A resumed run repeats the
+uninterrupted one exactly, also past the first pass over the prompts (tested on the CPU: same
+rewards, same final adapter). For that, pass ``e`` is ordered by a generator seeded with
+``seed + e`` (:func:`order_passes_by_seed`): trl's sampler draws each pass from one generator that
+restarts with the process, so after a resume its next pass would repeat the first pass's order.
+The first pass is trl's own order, so runs recorded before this change are unchanged (none of them
+went past its first pass: the shipped recipe's prompts make 93 steps a pass).
 
 With ``beta > 0`` the KL penalty is taken against the policy GRPO starts from. For a LoRA adapter,
 trl keeps a frozen copy of it under the adapter name ``ref`` (not the bare base model, which would
@@ -56,6 +57,22 @@ class GRPORunConfig:
     time_budget_s: float | None = None  # stop (and save) once training has run this long
     save_seconds: float = 0.0  # > 0: also save a checkpoint after this much training time
     keep_checkpoints: int | None = None  # keep only the newest this many checkpoints (None: all)
+
+
+def order_passes_by_seed(sampler: Any) -> Any:
+    """Give trl's ``RepeatSampler`` a ``set_epoch`` (which the trainer calls before every pass,
+    also the first one after a resume): pass ``e`` is shuffled by a generator seeded with
+    ``seed + e``. Pass 0 is the sampler's own first order. A sampler that does not shuffle, or has
+    no seed, is returned unchanged."""
+    if not getattr(sampler, "shuffle", False) or getattr(sampler, "seed", None) is None:
+        return sampler
+    seed = int(sampler.seed)
+
+    def set_epoch(epoch: int) -> None:
+        sampler.generator.manual_seed(seed + int(epoch))
+
+    sampler.set_epoch = set_epoch
+    return sampler
 
 
 CURVE_KEYS = ("reward", "reward_std", "synth-edit/synth_exact", "photo-ops/psnr", "loss", "well_formed")
@@ -141,7 +158,12 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         log_completions=False,
         dataloader_num_workers=0,
     )
-    trainer = GRPOTrainer(
+
+    class Trainer(GRPOTrainer):
+        def _get_train_sampler(self, dataset: Any = None) -> Any:
+            return order_passes_by_seed(super()._get_train_sampler(dataset))
+
+    trainer = Trainer(
         model=policy.model,
         reward_funcs=[reward],
         args=args,

@@ -83,6 +83,27 @@ def _same(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_each_pass_over_the_prompts_has_its_own_seeded_order():
+    from trl.trainer.utils import RepeatSampler
+
+    from imageedit_r1.training.grpo import order_passes_by_seed
+
+    def order(sampler):
+        return list(sampler)[::2]  # each index comes twice in a row (the group size)
+
+    sampler = order_passes_by_seed(RepeatSampler(range(10), mini_repeat_count=2, batch_size=5, seed=3))
+    first_by_trl = order(RepeatSampler(range(10), mini_repeat_count=2, batch_size=5, seed=3))
+    sampler.set_epoch(0)
+    assert order(sampler) == first_by_trl  # the first pass is trl's own
+    sampler.set_epoch(1)
+    second = order(sampler)
+    assert sorted(second) == list(range(10)) and second != first_by_trl
+    sampler.set_epoch(1)  # as after a resume in the second pass: the same order again
+    assert order(sampler) == second
+    plain = RepeatSampler(range(10), mini_repeat_count=2, shuffle=False)
+    assert order_passes_by_seed(plain) is plain and not hasattr(plain, "set_epoch")
+
+
 def test_lora_grpo_resumed_from_a_timed_checkpoint_ends_where_the_whole_run_ends(
     tmp_path, synth_samples, synth_examples
 ):
@@ -100,7 +121,7 @@ def test_lora_grpo_resumed_from_a_timed_checkpoint_ends_where_the_whole_run_ends
     config = GRPORunConfig(
         output_dir=str(run),
         init_checkpoint=str(sft / "final"),
-        max_steps=3,  # within the first pass over the prompts (see the GRPO module's note)
+        max_steps=6,  # four steps to a pass over the eight prompts: resumed in the second pass
         prompts_per_step=2,
         num_generations=2,
         max_completion_length=120,
@@ -112,27 +133,28 @@ def test_lora_grpo_resumed_from_a_timed_checkpoint_ends_where_the_whole_run_ends
     )
     prompts = synth_examples * 2  # eight prompts: four steps to a pass
     whole = train_grpo(prompts, pool, config)
-    assert whole["steps"] == 3 and "resumed_from" not in whole
+    assert whole["steps"] == 6 and "resumed_from" not in whole
     kept = sorted(p.name for p in run.iterdir() if p.name.startswith("checkpoint-"))
-    assert kept == ["checkpoint-2", "checkpoint-3"]  # checkpoint-1 rotated away
-    progress = read_progress(run / "checkpoint-2")
-    assert progress["step"] == 2 and 0 < progress["seconds"] <= whole["seconds"]
-    assert latest_checkpoint(run, PROGRESS_FILE) == run / "checkpoint-3"
+    assert kept == ["checkpoint-5", "checkpoint-6"]  # the older ones rotated away
+    progress = read_progress(run / "checkpoint-5")
+    assert progress["step"] == 5 and 0 < progress["seconds"] <= whole["seconds"]
+    assert latest_checkpoint(run, PROGRESS_FILE) == run / "checkpoint-6"
     rewards = [r["reward"] for r in _records(run) if "reward" in r]
     whole_final = _weights(run / "final")
-    # steps 1-2 and step 3 both changed the adapter, so the comparison below can tell a resumed
+    # steps 1-5 and step 6 both changed the adapter, so the comparison below can tell a resumed
     # run from one that restarted at the SFT adapter or skipped the last step
-    assert not _same(_weights(run / "checkpoint-2"), _weights(sft / "final"))
-    assert not _same(whole_final, _weights(run / "checkpoint-2"))
+    assert not _same(_weights(run / "checkpoint-5"), _weights(sft / "final"))
+    assert not _same(whole_final, _weights(run / "checkpoint-5"))
 
-    resumed = train_grpo(prompts, pool, replace(config, resume_from=str(run / "checkpoint-2")))
+    resumed = train_grpo(prompts, pool, replace(config, resume_from=str(run / "checkpoint-5")))
     pool.close()
-    assert resumed["steps"] == 3
-    assert resumed["resumed_from"] == str(run / "checkpoint-2")
+    assert resumed["steps"] == 6
+    assert resumed["resumed_from"] == str(run / "checkpoint-5")
     assert resumed["seconds_before_resume"] == progress["seconds"]
     assert resumed["seconds"] >= progress["seconds"]
-    assert _steps(run, "reward") == [1, 2, 3]  # step 3 of the first run was dropped, then written again
-    # resumed with the checkpoint's adapter, optimiser and random state, step 3 is the whole run's step 3
+    assert _steps(run, "reward") == [1, 2, 3, 4, 5, 6]  # step 6 dropped, then written again
+    # resumed with the checkpoint's adapter, optimiser and random state, and the second pass's
+    # prompt order, step 6 is the whole run's step 6
     assert [r["reward"] for r in _records(run) if "reward" in r] == rewards
     assert _same(_weights(run / "final"), whole_final)
 
