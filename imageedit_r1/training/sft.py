@@ -4,7 +4,8 @@ Runs on one device or several through ``accelerate`` (``accelerate launch --conf
 configs/accelerate/multi_gpu.yaml -m imageedit_r1.cli train sft ...``). Resumable: every checkpoint
 directory holds the model (safetensors), the tokenizer and ``trainer_state.pt`` (optimizer,
 scheduler, step), written last so that a directory cut short while saving is never resumed from;
-``resume_from`` continues from it (the data order after the resume point is a fresh draw). With
+``resume_from`` continues from it as the uninterrupted run would have (same noisy variants, same
+batch order, same random state). With
 ``keep_checkpoints`` only the newest intermediate checkpoints stay on disk.
 """
 
@@ -160,19 +161,23 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
         scheduler.load_state_dict(state["scheduler"])
         start_step = int(state["step"])
         rng.setstate(state["rng"])
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
     model, optimizer = accelerator.prepare(model, optimizer)
     log = MetricsLog(out / "metrics.jsonl")
     if accelerator.is_main_process:
         log.restart(start_step)
     # training time goes on from the checkpoint's, so a resumed run reports the whole run's time
     began = time.perf_counter() - (float(state.get("seconds", 0.0)) if state is not None else 0.0)
-    table = pretokenize(examples, tokenizer, config, rng)
-    order: list[int] = []
+    # the noisy variants are drawn as the run drew them at its start (a resumed run's own random
+    # state has moved on), and the rest of the shuffled pass the checkpoint was in comes back
+    table = pretokenize(examples, tokenizer, config, random.Random(config.seed) if state is not None else rng)
+    order: list[int] = list(state.get("order", [])) if state is not None else []
     loss_value = float("nan")
 
     def save(step: int, path: Path) -> None:
         seconds = time.perf_counter() - began
-        _save(accelerator, model, tokenizer, optimizer, scheduler, rng, step, path, seconds)
+        _save(accelerator, model, tokenizer, optimizer, scheduler, (rng, order), step, path, seconds)
 
     for step in range(start_step, total_steps):
         while len(order) < config.batch_size:  # a batch larger than the data takes several passes
@@ -238,7 +243,7 @@ def _save(
     tokenizer: Any,
     optimizer: Any,
     scheduler: Any,
-    rng: Any,
+    draws: tuple[random.Random, list[int]],
     step: int,
     path: Path,
     seconds: float,
@@ -257,7 +262,9 @@ def _save(
             "scheduler": scheduler.state_dict(),
             "step": step,
             "seconds": seconds,
-            "rng": rng.getstate(),
+            "rng": draws[0].getstate(),
+            "order": list(draws[1]),  # the rest of the shuffled pass, used from its end
+            "torch_rng": torch.get_rng_state(),
         },
         path / f"{STATE_FILE}.partial",
     )

@@ -50,31 +50,44 @@ def _sft_config(out, **changes):
     return SFTConfig(**{**base, **changes})
 
 
-def test_sft_resumes_from_its_newest_checkpoint(tmp_path, synth_examples):
+def test_sft_resumed_from_its_newest_checkpoint_ends_where_the_whole_run_ends(tmp_path, synth_examples):
     import torch
 
     run = tmp_path / "sft"
-    train_sft(synth_examples, _sft_config(run))
+    # with word noise: 12 rows (4 plans, 2 noisy copies each), 3 steps to a pass of batches of 4
+    noisy = dict(word_noise=0.3, learning_rate=1e-2)
+    train_sft(synth_examples, _sft_config(run, **noisy))
     assert sorted(p.name for p in run.iterdir() if p.name.startswith("checkpoint-")) == ["checkpoint-4"]
     checkpoint = latest_checkpoint(run, STATE_FILE)
     state = torch.load(checkpoint / STATE_FILE, weights_only=False)
     assert state["step"] == 4 and state["seconds"] > 0
+    assert len(state["order"]) == 12 - 4  # step 4 took the first batch of the second pass
     assert _steps(run) == [1, 2, 3, 4, 5, 6]
+    losses = [r["loss"] for r in _records(run)]
+    whole = _weights_of(run / "final", "model.safetensors")
 
     # as after a kill during step 6: the log has every step, the resumed run writes 5 and 6 again
-    summary = train_sft(synth_examples, _sft_config(run, resume_from=str(checkpoint)))
+    summary = train_sft(synth_examples, _sft_config(run, resume_from=str(checkpoint), **noisy))
     assert summary["steps"] == 6
     assert summary["seconds"] >= state["seconds"]  # the run's time goes on from the checkpoint's
     assert _steps(run) == [1, 2, 3, 4, 5, 6]
+    # the same noisy rows, the rest of the same pass, the same random state: the same steps 5-6
+    assert [r["loss"] for r in _records(run)] == losses
+    assert _same(_weights_of(run / "final", "model.safetensors"), whole)
+    assert not _same(_weights_of(checkpoint, "model.safetensors"), whole)  # steps 5-6 changed it
     # a fresh run into the same directory starts a fresh log instead of appending to the old one
     train_sft(synth_examples, _sft_config(run, max_steps=2, save_every=0))
     assert _steps(run) == [1, 2]
 
 
-def _weights(directory):
+def _weights_of(directory, name):
     from safetensors.torch import load_file
 
-    return load_file(Path(directory) / "adapter_model.safetensors")
+    return load_file(Path(directory) / name)
+
+
+def _weights(directory):
+    return _weights_of(directory, "adapter_model.safetensors")
 
 
 def _same(a, b):
