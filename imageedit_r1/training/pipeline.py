@@ -85,7 +85,8 @@ def _plain_config(config: PipelineConfig) -> dict[str, Any]:
 
 def earlier_results(out: Path, config: PipelineConfig) -> dict[str, Any]:
     """What an earlier run into ``out`` recorded (``{}`` if none); refuses one made with other
-    settings, naming the first settings that differ."""
+    settings, naming the first settings that differ. A setting the earlier record lacks (it was
+    added to the pipeline later) counts as its default."""
     path = out / "results.json"
     if not path.is_file():
         return {}
@@ -93,7 +94,8 @@ def earlier_results(out: Path, config: PipelineConfig) -> dict[str, Any]:
         earlier = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise PipelineMismatch(f"{path} cannot be read ({exc}); use another --out") from None
-    old = {k: v for k, v in earlier.get("config", {}).items() if k not in RESUME_IGNORED}
+    defaults = _plain_config(PipelineConfig(out=config.out))
+    old = {k: v for k, v in {**defaults, **earlier.get("config", {})}.items() if k not in RESUME_IGNORED}
     new = {k: v for k, v in _plain_config(config).items() if k not in RESUME_IGNORED}
     changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     if changed:

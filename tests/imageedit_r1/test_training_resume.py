@@ -220,3 +220,23 @@ def test_a_pipeline_killed_during_grpo_resumes_from_its_checkpoint(tmp_path, mic
     assert grpo["steps"] == 8
     assert _steps(grpo_dir, "reward") == [5, 8]  # every 5 steps and the last, each once
     assert stages["eval:grpo_exact"]["levels"]["synth-edit"]["all"]["n"] == 4
+
+
+def test_an_earlier_record_is_compared_setting_by_setting(tmp_path, micro_pipeline):
+    from imageedit_r1.training.pipeline import earlier_results
+
+    out = tmp_path / "run"
+    config = micro_pipeline(out)
+    assert earlier_results(out, config) == {}  # nothing there yet
+    out.mkdir()
+    recorded = json.loads(json.dumps(asdict(config)))
+    del recorded["grpo_save_seconds"]  # a record made before the setting existed: its default
+    (out / "results.json").write_text(json.dumps({"config": recorded, "stages": {"data": {}}}))
+    assert earlier_results(out, replace(config, workers=3))["stages"] == {"data": {}}
+    with pytest.raises(PipelineMismatch, match=r"grpo_save_seconds: 60.0 -> 5.0"):
+        earlier_results(out, replace(config, grpo_save_seconds=5.0))
+    with pytest.raises(PipelineMismatch, match=r"seed: 0 -> 1, sft_steps: 2 -> 3\)"):
+        earlier_results(out, replace(config, seed=1, sft_steps=3))
+    (out / "results.json").write_text('{"config": ')  # torn: refused, not overwritten
+    with pytest.raises(PipelineMismatch, match="cannot be read"):
+        earlier_results(out, config)
