@@ -293,7 +293,7 @@ def pipeline_command(
     ),
     reward: list[str] = typer.Option(["harness", "f1"], help="GRPO reward variants; 'none': SFT only"),
     baseline: list[str] = typer.Option(
-        ["classic-pipeline"], help="editors scored on the same samples; 'none'"
+        ["classic-pipeline"], help="editors scored on the same samples ('none': no baseline)"
     ),
     workers: int = typer.Option(14),
     seed: int = typer.Option(0),
