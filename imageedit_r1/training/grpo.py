@@ -26,6 +26,7 @@ pull the policy back past its SFT stage); the copy is left out of the saved chec
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +58,19 @@ class GRPORunConfig:
     time_budget_s: float | None = None  # stop (and save) once training has run this long
     save_seconds: float = 0.0  # > 0: also save a checkpoint after this much training time
     keep_checkpoints: int | None = None  # keep only the newest this many checkpoints (None: all)
+
+
+def agree(flags: Sequence[bool], device: Any = "cpu") -> list[bool]:
+    """The same decisions on every process of a distributed run: a flag set on any process is set
+    on all (one all-reduce). Without a process group, the flags as they are."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return [bool(f) for f in flags]
+    votes = torch.tensor([int(bool(f)) for f in flags], device=device)
+    dist.all_reduce(votes, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in votes.tolist()]
 
 
 def order_passes_by_seed(sampler: Any) -> Any:
@@ -99,7 +113,8 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     dataset = Dataset.from_list(rows)
     log = MetricsLog(out / "metrics.jsonl")
     prior = read_progress(config.resume_from) if config.resume_from else {}
-    log.restart((checkpoint_step(config.resume_from) or 0) if config.resume_from else 0)
+    if os.environ.get("RANK", "0") == "0":  # one process rewrites the log (several under accelerate)
+        log.restart((checkpoint_step(config.resume_from) or 0) if config.resume_from else 0)
     began = time.perf_counter() - float(prior.get("seconds", 0.0))
     last_save = [time.perf_counter()]
 
@@ -120,10 +135,17 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
                 log.write(record)
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if not (config.time_budget_s or config.save_seconds):
+                return
             now = time.perf_counter()
-            if config.time_budget_s and now - began > config.time_budget_s:
+            stop = bool(config.time_budget_s) and now - began > config.time_budget_s
+            save = bool(config.save_seconds) and now - last_save[0] >= config.save_seconds
+            # decided on each process's own clock, taken by all: otherwise one process would stop
+            # or save (both wait for the others) a step before another and the run would hang
+            stop, save = agree([stop, save], args.device)
+            if stop:
                 control.should_training_stop = True  # the final model is saved after training
-            elif config.save_seconds and now - last_save[0] >= config.save_seconds:
+            elif save:
                 control.should_save = True
 
         def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:

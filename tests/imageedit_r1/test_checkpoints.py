@@ -65,3 +65,40 @@ def test_metrics_log_restart_keeps_the_steps_up_to_the_checkpoint(tmp_path):
     assert log.restart(0) == 3 and log.records() == []  # a fresh run starts an empty log
     fresh = MetricsLog(tmp_path / "new" / "metrics.jsonl")
     assert fresh.restart(0) == 0 and fresh.records() == [] and fresh.path.exists()
+
+
+def _vote(rank, flags, port, results):
+    import torch.distributed as dist
+
+    from imageedit_r1.training.grpo import agree
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    try:
+        results.put((rank, agree(flags)))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_time_decisions_are_taken_by_every_process():
+    import multiprocessing
+    import socket
+
+    from imageedit_r1.training.grpo import agree
+
+    assert agree([True, False]) == [True, False]  # one process: its own decisions
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    # rank 0's clock says stop, rank 1's says save: both stop and both save
+    ranks = [
+        context.Process(target=_vote, args=(r, f, port, results))
+        for r, f in ((0, [True, False]), (1, [False, True]))
+    ]
+    for process in ranks:
+        process.start()
+    for process in ranks:
+        process.join(60)
+    assert [p.exitcode for p in ranks] == [0, 0]
+    assert sorted(results.get(timeout=5) for _ in ranks) == [(0, [True, True]), (1, [True, True])]
