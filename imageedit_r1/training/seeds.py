@@ -10,7 +10,7 @@ A seed whose run ended with exit status 0 is marked done (``OUT/seed_S/.done``) 
 the same command runs again, so a killed sweep resumes where it stopped; a seed that did not
 finish runs again into its own directory, where ``pipeline`` keeps its finished stages and resumes
 its training from the newest checkpoint. A failed seed is recorded with its exit status and log,
-and the others go on.
+and the others go on. Each attempt adds to the seed's log under a line with its time and command.
 """
 
 from __future__ import annotations
@@ -111,10 +111,12 @@ def run_seeds(
             return SeedRun(seed, "skipped", 0, 0.0, gpu, str(target), str(log))
         env = {**os.environ, "CUDA_VISIBLE_DEVICES": gpu} if gpu else dict(os.environ)
         began = time.perf_counter()
-        with log.open("w", encoding="utf-8") as handle:
-            code = subprocess.run(
-                stage_command(stage, args, seed, target), stdout=handle, stderr=subprocess.STDOUT, env=env
-            ).returncode
+        command = stage_command(stage, args, seed, target)
+        with log.open("a", encoding="utf-8") as handle:  # a retry adds to the failed attempt's log
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            handle.write(f"=== {stamp} GPU {gpu or 'none'}: {' '.join(command)}\n")
+            handle.flush()
+            code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env).returncode
         if code == 0:
             (target / DONE_MARK).write_text("ok\n", encoding="utf-8")
         run = SeedRun(

@@ -75,6 +75,11 @@ def test_a_failing_seed_is_recorded_and_the_sweep_exits_non_zero(tmp_path):
     assert (run["seed"], run["status"], run["returncode"]) == (7, "failed", 2)
     assert "--objective must be one of plan, channel" in (out / "seed_7.log").read_text()
     assert not (out / "seed_7" / ".done").exists()
+    # a retry runs the seed again and adds to its log: the first attempt's error stays readable
+    CliRunner().invoke(app, [*command, "--", "--objective", "backwards"])
+    log = (out / "seed_7.log").read_text()
+    assert log.count("=== ") == 2 and "--seed 7" in log.splitlines()[0]
+    assert "got 'reverse'" in log and "got 'backwards'" in log
 
 
 def test_bad_seed_arguments_are_one_line_and_exit_2(tmp_path):
