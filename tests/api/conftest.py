@@ -54,7 +54,9 @@ FAST = RetryPolicy(
     max_attempts=3,
     initial_backoff_s=0.05,
     max_backoff_s=0.2,
-    request_timeout_s=0.5,
+    # well above a loaded 2-core machine's response time, so a clean call is never retried (a
+    # timeout test sets its own, shorter one against the mock's 3 s hang)
+    request_timeout_s=2.0,
     total_timeout_s=20.0,
     poll_interval_s=0.02,
 )
