@@ -187,3 +187,42 @@ def test_seed_spread_gives_each_group_its_mean_lowest_and_highest_seed(tmp_path)
     assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [
         "error: no column 'a_s9'; the file has a_s0, a_s1, b_s0, classic"
     ]
+
+
+def test_training_curves_read_each_run_and_key_from_a_joined_log(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import pytest
+
+    spec = importlib.util.spec_from_file_location(
+        "r1_training_curves", ROOT / "bench" / "r1_training_curves.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = [
+        {"run": "a", "step": 10, "reward": 0.6, "entropy": 0.3},
+        {"run": "a", "step": 5, "reward": 0.5, "entropy": 0.4},
+        {"run": "a", "step": 10, "train_loss": 0.1},  # the end-of-run summary: no reward
+        {"run": "b", "step": 5, "reward": 0.7},
+    ]
+    table = module.curves(rows, ["a", "b"], ["reward", "entropy"])
+    assert table["a"]["reward"] == [(5, 0.5), (10, 0.6)]  # in step order, the summary left out
+    assert table["b"] == {"reward": [(5, 0.7)], "entropy": []}
+    with pytest.raises(module.CurvesError, match="no run 'c' in the log; it has a, b"):
+        module.curves(rows, ["c"], ["reward"])
+    with pytest.raises(module.CurvesError, match="no run has the key 'kl'"):
+        module.curves(rows, ["a"], ["kl"])
+    log = tmp_path / "runs_metrics.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    script = str(ROOT / "bench" / "r1_training_curves.py")
+    run = [sys.executable, script, str(log), "--out", str(tmp_path / "c.png"), "--run", "a"]
+    done = subprocess.run(
+        [*run, "--key", "reward", "--mark", "7.5"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "a: reward 0.5000 -> 0.6000" and (tmp_path / "c.png").stat().st_size > 0
+    refused = subprocess.run([*run, "--run", "z"], capture_output=True, text=True)
+    assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [
+        "error: no run 'z' in the log; it has a, b"
+    ]
