@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from imageedit_r1.training.logs import plot_curves
+
 
 class CurvesError(ValueError):
     """A run or a key the log does not hold."""
@@ -44,31 +46,6 @@ def curves(rows: list[dict[str, Any]], runs: list[str], keys: list[str]) -> dict
     return table
 
 
-def draw(
-    table: dict[str, dict[str, list]], keys: list[str], path: Path, title: str, mark: float | None
-) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.4 * len(keys), 3.6), squeeze=False)
-    for axis, key in zip(axes[0], keys, strict=True):
-        for run, by_key in table.items():
-            points = by_key[key]
-            axis.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=run)
-        if mark is not None:
-            axis.axvline(mark, color="grey", linestyle=":", linewidth=1)
-        axis.set_title(key)
-        axis.set_xlabel("step")
-        axis.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=Path, help="a JSONL metrics log whose rows carry a 'run' field")
@@ -85,7 +62,8 @@ def main() -> None:
     except CurvesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    draw(table, keys, args.out, args.title, args.mark)
+    chosen = [row for row in rows if row.get("run") in args.run]
+    plot_curves(chosen, keys, args.out, args.title, series="run", mark=args.mark)
     for run, by_key in table.items():
         ends = {k: (v[0][1], v[-1][1]) for k, v in by_key.items() if v}
         print(f"{run}: " + "  ".join(f"{k} {a:.4f} -> {b:.4f}" for k, (a, b) in ends.items()))

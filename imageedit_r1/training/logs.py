@@ -60,9 +60,16 @@ def _plain(value: Any) -> Any:
 
 
 def plot_curves(
-    records: Sequence[Mapping[str, Any]], keys: Sequence[str], path: str | os.PathLike[str], title: str
+    records: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    path: str | os.PathLike[str],
+    title: str,
+    series: str | None = None,
+    mark: float | None = None,
 ) -> Path | None:
-    """One panel per key (x = ``step``); returns the PNG path, or None without matplotlib/data."""
+    """One panel per key (x = ``step``); returns the PNG path, or None without matplotlib/data.
+    With ``series``, records are grouped by that field (e.g. ``run`` in a joined log) and each group
+    is a line of its own, in a legend; ``mark`` draws a dotted line at that step."""
     try:
         import matplotlib
 
@@ -73,14 +80,21 @@ def plot_curves(
     present = [k for k in keys if any(r.get(k) is not None for r in records)]
     if not present:
         return None
-    fig, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.2), squeeze=False)
+    groups = list(dict.fromkeys(r.get(series) for r in records)) if series else [None]
+    fig, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.4), squeeze=False)
     for axis, key in zip(axes[0], present, strict=True):
-        points = [(r["step"], r[key]) for r in records if r.get(key) is not None and "step" in r]
-        axis.plot([p[0] for p in points], [p[1] for p in points], marker=".", linewidth=1)
+        for group in groups:
+            mine = [r for r in records if not series or r.get(series) == group]
+            points = sorted((r["step"], r[key]) for r in mine if r.get(key) is not None and "step" in r)
+            axis.plot([p[0] for p in points], [p[1] for p in points], marker=".", linewidth=1, label=group)
+        if mark is not None:
+            axis.axvline(mark, color="grey", linestyle=":", linewidth=1)
         axis.set_title(key)
         axis.set_xlabel("step")
         axis.grid(alpha=0.3)
-    fig.suptitle(title)
+    if series:
+        axes[0][0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10 if series else None)
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
