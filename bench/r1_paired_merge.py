@@ -10,6 +10,12 @@ and draws each column's per-level difference with its standard error:
 A column name that occurs in several files is taken from the first; files whose sample ids differ
 are refused with one line. ``--average NAME=C1,C2,C3`` adds a column holding each sample's mean of
 those columns (e.g. the seeds of one setting), paired against the reference like the others.
+``--gain NAME=TO,FROM`` adds a column holding each sample's change from FROM to TO (e.g. what a
+training stage added to its starting checkpoint); with one gain as the reference, another gain's
+difference from it compares the two changes sample by sample:
+
+    python bench/r1_paired_merge.py docs/a.json --gain grpo=grpo,sft --gain more_sft=sft_long,sft \
+        --reference more_sft --out docs/gains.json
 """
 
 from __future__ import annotations
@@ -35,10 +41,14 @@ def merge(
     results: list[dict[str, Any]],
     reference: str | None = None,
     averages: dict[str, list[str]] | None = None,
+    gains: dict[str, tuple[str, str]] | None = None,
+    keep: list[str] | None = None,
 ) -> dict[str, Any]:
     """One result with the columns of all ``results``; ``reference`` (default: the first file's
     first column) comes first, so every difference is taken against it. ``averages`` maps a new
-    column name to the columns whose per-sample mean it holds."""
+    column name to the columns whose per-sample mean it holds; ``gains`` maps a new column name to
+    (TO, FROM): each sample's TO value minus its FROM value (averages can be used). ``keep``, when
+    given, lists the only columns kept beside the reference (after averages and gains are made)."""
     ids = sorted(results[0]["per_sample"])
     values: dict[str, dict[str, float]] = {}
     for result in results:
@@ -54,11 +64,21 @@ def merge(
         if missing or not columns:
             raise MergeError(f"--average {name}: no column {', '.join(missing) or '(none given)'}")
         values[name] = {sid: sum(values[c][sid] for c in columns) / len(columns) for sid in ids}
+    for name, (to, start) in (gains or {}).items():
+        missing = [c for c in (to, start) if c not in values]
+        if missing:
+            raise MergeError(f"--gain {name}: no column {', '.join(missing)}")
+        values[name] = {sid: values[to][sid] - values[start][sid] for sid in ids}
     names = list(values)
     reference = reference or names[0]
     if reference not in values:
         raise MergeError(f"no column {reference!r}; the files have {', '.join(names)}")
     names = [reference] + [name for name in names if name != reference]
+    if keep:
+        missing = [c for c in keep if c not in values]
+        if missing:
+            raise MergeError(f"--keep: no column {', '.join(missing)}")
+        names = [reference] + [name for name in keep if name != reference]
     levels: dict[str, str] = {}
     for result in results:
         levels.update(result.get("sample_levels", {}))
@@ -67,6 +87,7 @@ def merge(
         "what": results[0].get("what", ""),
         "merged_from": [result.get("entries", {}) for result in results],
         "averages": dict(averages or {}),
+        "gains": {name: list(pair) for name, pair in (gains or {}).items()},
         "levels": paired_eval.paired_levels(values, levels, names),
         "per_sample": {sid: [values[name][sid] for name in names] for sid in ids},
         "sample_levels": levels,
@@ -102,6 +123,44 @@ def plot_differences(result: dict[str, Any], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def plot_means(result: dict[str, Any], path: Path, title: str) -> None:
+    """Per level, each column's mean (in points) with +-1 standard error of that mean: for gain
+    columns, each change with the standard error of that paired change."""
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = result["columns"]
+    levels = [level for level in sorted(set(result["sample_levels"].values()))] + ["all"]
+    width = 0.8 / max(len(names), 1)
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for k, name in enumerate(names):
+        means, errors = [], []
+        for level in levels:
+            values = [
+                row[k]
+                for sid, row in result["per_sample"].items()
+                if level == "all" or result["sample_levels"][sid] == level
+            ]
+            mean = sum(values) / len(values)
+            variance = sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)
+            means.append(100 * mean)
+            errors.append(100 * math.sqrt(variance / len(values)))
+        xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(levels))]
+        ax.bar(xs, means, width=width * 0.9, yerr=errors, capsize=3, label=name)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(levels)), levels)
+    ax.set_ylabel("mean (points, +-1 s.e.)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
@@ -109,22 +168,43 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--plot", type=Path, help="draw the per-level differences as this PNG")
     parser.add_argument(
+        "--plot-means", type=Path, help="draw each column's per-level mean and its s.e. as this PNG"
+    )
+    parser.add_argument("--title", help="the picture's title (default: the samples' description)")
+    parser.add_argument(
         "--average", action="append", default=[], help="NAME=C1,C2,...: a column of their per-sample mean"
     )
+    parser.add_argument(
+        "--gain", action="append", default=[], help="NAME=TO,FROM: a column of each sample's TO minus FROM"
+    )
+    parser.add_argument("--keep", default="", help="C1,C2,...: keep only these columns beside the reference")
     args = parser.parse_args()
     averages = {}
     for item in args.average:
         name, _, columns = item.partition("=")
         averages[name] = [c for c in columns.split(",") if c]
+    gains = {}
+    for item in args.gain:
+        name, _, pair = item.partition("=")
+        columns = [c for c in pair.split(",") if c]
+        if len(columns) != 2:
+            raise SystemExit(f"error: --gain {item}: expected NAME=TO,FROM")
+        gains[name] = (columns[0], columns[1])
     try:
         result = merge(
-            [json.loads(f.read_text(encoding="utf-8")) for f in args.files], args.reference, averages
+            [json.loads(f.read_text(encoding="utf-8")) for f in args.files],
+            args.reference,
+            averages,
+            gains,
+            [c for c in args.keep.split(",") if c],
         )
     except MergeError as exc:
         raise SystemExit(f"error: {exc}") from None
     args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     if args.plot:
-        plot_differences(result, args.plot, result["what"])
+        plot_differences(result, args.plot, args.title or result["what"])
+    if args.plot_means:
+        plot_means(result, args.plot_means, args.title or result["what"])
     for level, row in result["levels"].items():
         print(level, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
 

@@ -78,7 +78,17 @@ def sft_command(
         help="'plan': the decomposition policy (prompt -> plan); 'channel': the verifier's channel "
         "model (scene + plan -> instruction, imageedit_r1.channel)",
     ),
-    resume: str = typer.Option(None, help="continue from a checkpoint directory of this stage"),
+    save_every: int = typer.Option(
+        0, help="> 0: a checkpoint-N directory every this many steps (--resume continues from one)"
+    ),
+    keep_checkpoints: int = typer.Option(
+        0, help="> 0: keep only the newest this many checkpoint-N directories"
+    ),
+    resume: str = typer.Option(
+        None,
+        help="continue from a checkpoint directory of this stage; 'latest': the newest complete "
+        "checkpoint-N in --out, or a fresh start when there is none",
+    ),
     workers: int = typer.Option(None, help="processes generating and grounding samples"),
     seed: int = typer.Option(0),
 ) -> None:
@@ -90,9 +100,17 @@ def sft_command(
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     _check_choice("--objective", objective, OBJECTIVES)
     _check_share("--cue-words", cue_words)
+    from imageedit_r1.training.checkpoints import latest_checkpoint
     from imageedit_r1.training.corpus import build_corpus, graph_examples
-    from imageedit_r1.training.sft import SFTConfig, train_sft
+    from imageedit_r1.training.sft import STATE_FILE, SFTConfig, train_sft
 
+    if resume == "latest":
+        if (out / "final" / STATE_FILE).exists():
+            typer.echo(f"already finished: {out / 'final'}")
+            return
+        newest = latest_checkpoint(out, STATE_FILE)
+        resume = str(newest) if newest else None
+        typer.echo(f"resuming from {newest}" if newest else "no complete checkpoint in --out: fresh start")
     # the suite's own train split (generator seed 0); --seed draws only the training randomness
     examples, skipped = (
         graph_examples(synth, "train", workers=workers, subjects=subjects) if synth else ([], [])
@@ -116,6 +134,8 @@ def sft_command(
         cue_words=cue_words,
         set_order=set_order,
         objective=objective,
+        save_every=save_every,
+        keep_checkpoints=keep_checkpoints,
         resume_from=resume,
         seed=seed,
     )

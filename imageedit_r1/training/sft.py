@@ -194,22 +194,21 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        logging = (step + 1) % config.log_every == 0 or step + 1 == total_steps
-        if not logging:
-            continue
-        loss_value = float(accelerator.gather(loss.detach()).mean())
-        if not math.isfinite(loss_value):
-            raise FloatingPointError(f"SFT loss became {loss_value} at step {step + 1}")
-        if accelerator.is_main_process:
-            log.write(
-                {
-                    "stage": "sft",
-                    "step": step + 1,
-                    "loss": loss_value,
-                    "lr": scheduler.get_last_lr()[0],
-                    "seconds": time.perf_counter() - began,
-                }
-            )
+        if (step + 1) % config.log_every == 0 or step + 1 == total_steps:
+            loss_value = float(accelerator.gather(loss.detach()).mean())
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(f"SFT loss became {loss_value} at step {step + 1}")
+            if accelerator.is_main_process:
+                log.write(
+                    {
+                        "stage": "sft",
+                        "step": step + 1,
+                        "loss": loss_value,
+                        "lr": scheduler.get_last_lr()[0],
+                        "seconds": time.perf_counter() - began,
+                    }
+                )
+        # independent of logging: a save interval that is no multiple of log_every still saves
         if config.save_every and (step + 1) % config.save_every == 0 and step + 1 < total_steps:
             save(step + 1, out / f"checkpoint-{step + 1}")
             if accelerator.is_main_process:

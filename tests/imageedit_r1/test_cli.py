@@ -78,3 +78,34 @@ def test_pipeline_into_a_run_with_other_settings_fails_with_one_line(tmp_path):
         "rerun with its settings to resume it, or use another --out"
     )
     assert (out / "results.json").read_text() == recorded  # the earlier record is untouched
+
+
+def test_sft_resume_latest_continues_from_the_newest_checkpoint(tmp_path):
+    from safetensors.torch import load_file
+
+    out = tmp_path / "sft"
+    args = ["train", "sft", "--out", str(out), "--model-size", "micro", "--synth", "24", "--photo", "0"]
+    args += ["--max-steps", "6", "--batch-size", "4", "--word-noise", "0.2", "--workers", "1"]
+    args += ["--save-every", "2", "--keep-checkpoints", "1", "--resume", "latest"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "no complete checkpoint in --out: fresh start" in first.output
+    # checkpoints at steps 2 and 4; only the newest is kept
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-4"]
+    whole = load_file(out / "final" / "model.safetensors")
+
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0
+    assert f"already finished: {out / 'final'}" in again.output
+
+    # as if killed after step 4: the rerun resumes there and ends where the whole run ended
+    import shutil
+
+    shutil.rmtree(out / "final")
+    resumed = CliRunner().invoke(app, args)
+    assert resumed.exit_code == 0, resumed.output
+    assert f"resuming from {out / 'checkpoint-4'}" in resumed.output
+    again_weights = load_file(out / "final" / "model.safetensors")
+    assert whole.keys() == again_weights.keys()
+    for name, tensor in whole.items():
+        assert (tensor == again_weights[name]).all(), name

@@ -107,6 +107,44 @@ def test_an_average_column_is_the_per_sample_mean_of_its_columns():
         paired_merge.merge([result], averages={"xy": ["x", "z"]})
 
 
+def test_a_gain_column_is_each_samples_change_and_gains_compare_as_paired_columns(tmp_path):
+    import pytest
+
+    levels = {"s1": "L1", "s2": "L1", "s3": "L1"}
+    # two starts and what each stage made of them: "rl" fixes s1 and s2, "more" fixes s1 and breaks s3
+    result = _file(
+        ["start_a", "rl", "start_b", "more"],
+        {"s1": [0.0, 1.0, 0.0, 1.0], "s2": [0.0, 1.0, 1.0, 1.0], "s3": [1.0, 1.0, 1.0, 0.0]},
+        levels,
+    )
+    merged = paired_merge.merge(
+        [result],
+        reference="gain_more",
+        gains={"gain_rl": ("rl", "start_a"), "gain_more": ("more", "start_b")},
+    )
+    assert merged["columns"][0] == "gain_more"
+    assert [merged["per_sample"][s][0] for s in ("s1", "s2", "s3")] == [1.0, 0.0, -1.0]
+    row = merged["levels"]["L1"]
+    assert row["gain_more"] == 0.0 and row["gain_rl"] == pytest.approx(2 / 3)
+    # per sample, the RL gain minus the other gain is 0, 1, 1
+    assert row["gain_rl_minus_gain_more"] == pytest.approx(2 / 3)
+    assert row["gain_rl_minus_gain_more_se"] == pytest.approx((1 / 3) ** 0.5 / 3**0.5)
+    assert merged["gains"] == {"gain_rl": ["rl", "start_a"], "gain_more": ["more", "start_b"]}
+    with pytest.raises(paired_merge.MergeError, match="--gain g: no column nope"):
+        paired_merge.merge([result], gains={"g": ("rl", "nope")})
+    kept = paired_merge.merge(
+        [result],
+        reference="gain_more",
+        gains={"gain_rl": ("rl", "start_a"), "gain_more": ("more", "start_b")},
+        keep=["gain_rl"],
+    )
+    assert kept["columns"] == ["gain_more", "gain_rl"] and kept["per_sample"]["s3"] == [-1.0, 0.0]
+    with pytest.raises(paired_merge.MergeError, match="--keep: no column x"):
+        paired_merge.merge([result], keep=["x"])
+    paired_merge.plot_means(kept, tmp_path / "means.png", "gains")
+    assert (tmp_path / "means.png").stat().st_size > 0
+
+
 def test_a_clear_paired_difference_has_a_small_bootstrap_p_value():
     ids = [f"s{i}" for i in range(40)]
     per_sample = {"a": {i: 0.0 for i in ids}, "b": {i: float(k % 2) for k, i in enumerate(ids)}}
