@@ -25,6 +25,13 @@ from typing import Any
 from rich.console import Console
 
 
+def mean_and_se(values: list[float]) -> tuple[float, float]:
+    """The mean of ``values`` and the standard error of that mean."""
+    mean = sum(values) / len(values)
+    variance = sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)
+    return mean, math.sqrt(variance / len(values))
+
+
 def paired_levels(
     per_sample: dict[str, dict[str, float]], levels: dict[str, str], names: list[str]
 ) -> dict[str, dict[str, Any]]:
@@ -45,10 +52,7 @@ def paired_levels(
             if name == first:
                 continue
             diffs = [per_sample[name][i] - per_sample[first][i] for i in ids]
-            mean = sum(diffs) / len(diffs)
-            variance = sum((d - mean) ** 2 for d in diffs) / max(len(diffs) - 1, 1)
-            row[f"{name}_minus_{first}"] = mean
-            row[f"{name}_minus_{first}_se"] = math.sqrt(variance / len(diffs))
+            row[f"{name}_minus_{first}"], row[f"{name}_minus_{first}_se"] = mean_and_se(diffs)
             # the harness's own paired test (as `leaderboard compare`): bootstrap interval, p-value
             test = paired_bootstrap([per_sample[name][i] for i in ids], [per_sample[first][i] for i in ids])
             row[f"{name}_minus_{first}_ci95"] = [test.ci_low, test.ci_high]

@@ -126,15 +126,13 @@ def plot_differences(result: dict[str, Any], path: Path, title: str) -> None:
 def plot_means(result: dict[str, Any], path: Path, title: str) -> None:
     """Per level, each column's mean (in points) with +-1 standard error of that mean: for gain
     columns, each change with the standard error of that paired change."""
-    import math
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = result["columns"]
-    levels = [level for level in sorted(set(result["sample_levels"].values()))] + ["all"]
+    levels = sorted(set(result["sample_levels"].values())) + ["all"]
     width = 0.8 / max(len(names), 1)
     fig, ax = plt.subplots(figsize=(9, 4.2))
     for k, name in enumerate(names):
@@ -145,10 +143,9 @@ def plot_means(result: dict[str, Any], path: Path, title: str) -> None:
                 for sid, row in result["per_sample"].items()
                 if level == "all" or result["sample_levels"][sid] == level
             ]
-            mean = sum(values) / len(values)
-            variance = sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)
+            mean, se = paired_eval.mean_and_se(values)
             means.append(100 * mean)
-            errors.append(100 * math.sqrt(variance / len(values)))
+            errors.append(100 * se)
         xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(levels))]
         ax.bar(xs, means, width=width * 0.9, yerr=errors, capsize=3, label=name)
     ax.axhline(0, color="black", linewidth=0.8)
