@@ -47,7 +47,8 @@ def merge(
     """One result with the columns of all ``results``; ``reference`` (default: the first file's
     first column) comes first, so every difference is taken against it. ``averages`` maps a new
     column name to the columns whose per-sample mean it holds; ``gains`` maps a new column name to
-    (TO, FROM): each sample's TO value minus its FROM value (averages can be used). ``keep``, when
+    (TO, FROM): each sample's TO value minus its FROM value. Either may use the other's columns (a
+    gain of averages, an average of gains); a name that is never made is refused. ``keep``, when
     given, lists the only columns kept beside the reference (after averages and gains are made)."""
     ids = sorted(results[0]["per_sample"])
     values: dict[str, dict[str, float]] = {}
@@ -59,16 +60,21 @@ def merge(
         for name in result["columns"]:
             if name not in values:
                 values[name] = paired_eval.column(result, name)
-    for name, columns in (averages or {}).items():
-        missing = [c for c in columns if c not in values]
-        if missing or not columns:
-            raise MergeError(f"--average {name}: no column {', '.join(missing) or '(none given)'}")
-        values[name] = {sid: sum(values[c][sid] for c in columns) / len(columns) for sid in ids}
-    for name, (to, start) in (gains or {}).items():
-        missing = [c for c in (to, start) if c not in values]
-        if missing:
-            raise MergeError(f"--gain {name}: no column {', '.join(missing)}")
-        values[name] = {sid: values[to][sid] - values[start][sid] for sid in ids}
+    derived = [("average", name, list(columns)) for name, columns in (averages or {}).items()]
+    derived += [("gain", name, [to, start]) for name, (to, start) in (gains or {}).items()]
+    while derived:  # each derived column once its inputs exist: an average of gains, a gain of averages
+        ready = [item for item in derived if item[2] and all(c in values for c in item[2])]
+        if not ready:
+            kind, name, columns = derived[0]
+            missing = [c for c in columns if c not in values]
+            raise MergeError(f"--{kind} {name}: no column {', '.join(missing) or '(none given)'}")
+        for item in ready:
+            kind, name, columns = item
+            if kind == "average":
+                values[name] = {sid: sum(values[c][sid] for c in columns) / len(columns) for sid in ids}
+            else:
+                values[name] = {sid: values[columns[0]][sid] - values[columns[1]][sid] for sid in ids}
+            derived.remove(item)
     names = list(values)
     reference = reference or names[0]
     if reference not in values:

@@ -145,6 +145,33 @@ def test_a_gain_column_is_each_samples_change_and_gains_compare_as_paired_column
     assert (tmp_path / "means.png").stat().st_size > 0
 
 
+def test_an_average_of_gains_equals_the_gain_of_averages_and_a_cycle_is_refused():
+    import pytest
+
+    levels = {"s1": "L1", "s2": "L2", "s3": "L2"}
+    result = _file(
+        ["a0", "a1", "b0", "b1"],
+        {"s1": [0.0, 1.0, 1.0, 1.0], "s2": [0.0, 0.0, 1.0, 0.0], "s3": [1.0, 1.0, 0.0, 1.0]},
+        levels,
+    )
+    merged = paired_merge.merge(
+        [result],
+        averages={"gain_mean": ["gain_a", "gain_b"], "end": ["a1", "b1"], "start": ["a0", "b0"]},
+        gains={"gain_a": ("a1", "a0"), "gain_b": ("b1", "b0"), "gain_of_means": ("end", "start")},
+        keep=["gain_mean", "gain_of_means"],
+    )
+    columns = merged["columns"]
+    by_sample = {s: dict(zip(columns, row, strict=True)) for s, row in merged["per_sample"].items()}
+    # a gains 1, 0, 0 and b gains 0, -1, 1: their mean per sample is 0.5, -0.5, 0.5
+    assert [by_sample[s]["gain_mean"] for s in ("s1", "s2", "s3")] == [0.5, -0.5, 0.5]
+    assert all(by_sample[s]["gain_mean"] == by_sample[s]["gain_of_means"] for s in by_sample)
+    assert merged["levels"]["L2"]["gain_mean"] == 0.0 and merged["levels"]["L1"]["gain_mean"] == 0.5
+    with pytest.raises(paired_merge.MergeError, match="--average x: no column y"):
+        paired_merge.merge([result], averages={"x": ["y", "a0"], "y": ["x", "a1"]})
+    with pytest.raises(paired_merge.MergeError, match=r"--average e: no column \(none given\)"):
+        paired_merge.merge([result], averages={"e": []})
+
+
 def test_a_clear_paired_difference_has_a_small_bootstrap_p_value():
     ids = [f"s{i}" for i in range(40)]
     per_sample = {"a": {i: 0.0 for i in ids}, "b": {i: float(k % 2) for k, i in enumerate(ids)}}
