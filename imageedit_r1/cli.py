@@ -91,8 +91,14 @@ def sft_command(
     ),
     workers: int = typer.Option(None, help="processes generating and grounding samples"),
     seed: int = typer.Option(0),
+    export: Path = typer.Option(
+        None,
+        help="also write a shippable copy of the final checkpoint here: float16 weights (an adapter "
+        "stays an adapter), tokenizer and a card (imageedit_r1.json) with these options",
+    ),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in locals().items()}
     from imageedit_r1.channel import OBJECTIVES
     from imageedit_r1.data import SET_ORDERS, SUBJECT_FORMS
 
@@ -100,6 +106,7 @@ def sft_command(
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     _check_choice("--objective", objective, OBJECTIVES)
     _check_share("--cue-words", cue_words)
+    from imageedit_r1.editor import CARD_FILE
     from imageedit_r1.training.checkpoints import latest_checkpoint
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import STATE_FILE, SFTConfig, train_sft
@@ -107,6 +114,8 @@ def sft_command(
     if resume == "latest":
         if (out / "final" / STATE_FILE).exists():
             typer.echo(f"already finished: {out / 'final'}")
+            if export and not (export / CARD_FILE).is_file():
+                _export_sft(out / "final", export, options)
             return
         newest = latest_checkpoint(out, STATE_FILE)
         resume = str(newest) if newest else None
@@ -141,6 +150,19 @@ def sft_command(
     )
     summary = train_sft(examples, config)
     typer.echo(json.dumps(summary, indent=1))
+    if export:
+        _export_sft(Path(summary["checkpoint"]), export, options)
+
+
+def _export_sft(final: Path, target: Path, options: dict) -> None:
+    """The shipped form of an SFT checkpoint (what ``imageedit-r1:PATH`` loads), without optimizer
+    state; the card records the training options (not where the run wrote, nor how many workers)."""
+    from imageedit_r1.policy import export_checkpoint
+
+    config = {k: v for k, v in options.items() if k not in ("out", "export", "resume", "workers")}
+    path = export_checkpoint(final, target, {"stages": ["sft"], "smoke": False, "config": config})
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    typer.echo(f"exported {path} ({size / 2**20:.1f} MiB)")
 
 
 @train_app.command("grpo")

@@ -2,7 +2,8 @@
 
 Held-out numbers of one setting move by up to 15 points between seeds (docs/RESULTS.md), so a
 setting is compared by several seeds and a checkpoint is chosen on a selection set. This runs
-``ieval train STAGE ARGS --seed S --out OUT/seed_S`` for every seed: ``per_gpu`` runs share each
+``ieval train STAGE ARGS --seed S --out OUT/seed_S`` for every seed (an ``--export DIR`` among
+the arguments becomes ``DIR/seed_S``): ``per_gpu`` runs share each
 GPU (the SmolLM2 runs leave most of one idle), each sees only its own GPU
 (``CUDA_VISIBLE_DEVICES``), and without GPUs ``per_gpu`` runs go at once on the CPU.
 
@@ -68,6 +69,21 @@ def check_stage_args(stage: str, args: Sequence[str]) -> None:
             raise SeedsError(f"{name} is set per seed by the launcher; leave it out of the stage's arguments")
 
 
+def per_seed_export(args: Sequence[str], seed: int) -> list[str]:
+    """``--export DIR`` becomes ``--export DIR/seed_S``: every seed's shippable copy is kept."""
+    out: list[str] = []
+    follows = False
+    for arg in args:
+        if follows:
+            arg, follows = str(Path(arg) / f"seed_{seed}"), False
+        elif arg == "--export":
+            follows = True
+        elif arg.startswith("--export="):
+            arg = f"--export={Path(arg.split('=', 1)[1]) / f'seed_{seed}'}"
+        out.append(arg)
+    return out
+
+
 def stage_command(stage: str, args: Sequence[str], seed: int, out: Path) -> list[str]:
     return [
         sys.executable,
@@ -75,7 +91,7 @@ def stage_command(stage: str, args: Sequence[str], seed: int, out: Path) -> list
         "harness.cli.main",
         "train",
         stage,
-        *args,
+        *per_seed_export(args, seed),
         "--seed",
         str(seed),
         "--out",

@@ -1,3 +1,5 @@
+import json
+
 from typer.testing import CliRunner
 
 from harness.cli.main import app
@@ -109,3 +111,39 @@ def test_sft_resume_latest_continues_from_the_newest_checkpoint(tmp_path):
     assert whole.keys() == again_weights.keys()
     for name, tensor in whole.items():
         assert (tensor == again_weights[name]).all(), name
+
+
+def test_sft_export_writes_the_shipped_form_with_its_options_on_the_card(tmp_path):
+    from safetensors.torch import load_file
+
+    from imageedit_r1.editor import ImageEditR1Editor
+    from imageedit_r1.policy import load_policy
+
+    out, export = tmp_path / "sft", tmp_path / "ship"
+    args = ["train", "sft", "--out", str(out), "--model-size", "micro", "--synth", "24", "--photo", "0"]
+    args += ["--max-steps", "2", "--batch-size", "4", "--workers", "1", "--seed", "3"]
+    args += ["--export", str(export), "--resume", "latest"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"exported {export} (" in result.output
+    weights = load_file(export / "model.safetensors")
+    assert weights and {str(t.dtype) for t in weights.values()} == {"torch.float16"}
+    assert not list(export.glob("*.pt"))  # no optimizer or trainer state
+    card = json.loads((export / "imageedit_r1.json").read_text())
+    assert card["stages"] == ["sft"] and card["smoke"] is False
+    assert card["config"]["max_steps"] == 2 and card["config"]["seed"] == 3
+    assert not {"out", "export", "resume", "workers"} & set(card["config"])
+    # the exported copy holds the final weights (to float16 precision) and loads as an editor
+    final = load_file(out / "final" / "model.safetensors")
+    for name, tensor in weights.items():
+        assert (tensor.float() - final[name].float()).abs().max() <= 1e-2 * final[name].abs().max() + 1e-6
+    assert load_policy(export, device="cpu") is not None
+    assert ImageEditR1Editor.unavailable_reason(str(export)) is None
+
+    # a finished run exports on a rerun when the copy is missing, and trains nothing
+    import shutil
+
+    shutil.rmtree(export)
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert f"already finished: {out / 'final'}" in again.output and (export / "imageedit_r1.json").is_file()

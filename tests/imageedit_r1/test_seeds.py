@@ -24,6 +24,10 @@ def test_seed_lists_slots_and_owned_options():
         check_stage_args("pipeline", ["--out=/tmp/x"])
     with pytest.raises(SeedsError, match="stage must be one of sft, grpo, pipeline"):
         check_stage_args("eval", [])
+    # each seed's shippable copy goes to its own directory, in either spelling of the option
+    exported = stage_command("sft", ["--export", "/ship", "--synth", "8"], 4, Path("/r/seed_4"))
+    assert exported[5:8] == ["--export", "/ship/seed_4", "--synth"]
+    assert stage_command("sft", ["--export=/ship"], 2, Path("/r/seed_2"))[5] == "--export=/ship/seed_2"
     command = stage_command("sft", ["--synth", "8"], 4, Path("/r/seed_4"))
     assert command[1:] == [
         "-m",
@@ -46,6 +50,7 @@ def test_seeds_run_side_by_side_and_a_rerun_skips_finished_ones(tmp_path):
 
     out = tmp_path / "sweep"
     stage = ["--synth", "8", "--photo", "0", "--model-size", "micro", "--max-steps", "2", "--workers", "1"]
+    stage += ["--export", str(tmp_path / "ship")]
     command = ["train", "seeds", "sft", "--seeds", "0-1", "--gpus", "0", "--per-gpu", "2", "--out", str(out)]
     result = CliRunner().invoke(app, [*command, "--", *stage])
     assert result.exit_code == 0, result.output
@@ -57,6 +62,8 @@ def test_seeds_run_side_by_side_and_a_rerun_skips_finished_ones(tmp_path):
     assert summary["args"] == stage
     weights = [load_file(out / f"seed_{s}" / "final" / "model.safetensors") for s in (0, 1)]
     assert any(not weights[0][name].equal(weights[1][name]) for name in weights[0])
+    cards = [json.loads((tmp_path / "ship" / f"seed_{s}" / "imageedit_r1.json").read_text()) for s in (0, 1)]
+    assert [card["config"]["seed"] for card in cards] == [0, 1]
     stamp = (out / "seed_0" / "final" / "model.safetensors").stat().st_mtime_ns
 
     again = CliRunner().invoke(app, [*command, "--", *stage])
