@@ -157,10 +157,11 @@ def sft_command(
 def _export_sft(final: Path, target: Path, options: dict) -> None:
     """The shipped form of an SFT checkpoint (what ``imageedit-r1:PATH`` loads), without optimizer
     state; the card records the training options (not where the run wrote, nor how many workers)."""
-    from imageedit_r1.policy import export_checkpoint
+    from imageedit_r1.policy import export_checkpoint, is_smoke_model
 
     config = {k: v for k, v in options.items() if k not in ("out", "export", "resume", "workers")}
-    path = export_checkpoint(final, target, {"stages": ["sft"], "smoke": False, "config": config})
+    smoke = is_smoke_model(options["model_size"], options["base_model"])
+    path = export_checkpoint(final, target, {"stages": ["sft"], "smoke": smoke, "config": config})
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     typer.echo(f"exported {path} ({size / 2**20:.1f} MiB)")
 

@@ -36,6 +36,16 @@ MODEL_SIZES: dict[str, dict[str, int]] = {
 }
 
 
+SMOKE_SIZES: frozenset[str] = frozenset({"micro"})  # sizes that exist for CPU smoke tests
+
+
+def is_smoke_model(model_size: str, base_model: str | None) -> bool:
+    """A checkpoint of a smoke-test size is tagged ``smoke`` on its card whatever its training:
+    a few steps leave such a model near its random initialisation, and the editor then marks its
+    results ``smoke``, which keeps them off leaderboards."""
+    return base_model is None and model_size in SMOKE_SIZES
+
+
 def build_tokenizer(texts: Sequence[str], vocab_size: int = 1024) -> Any:
     """A byte-level BPE tokenizer trained on ``texts``, wrapped as a PreTrainedTokenizerFast."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

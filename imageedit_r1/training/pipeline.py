@@ -283,7 +283,7 @@ def mirror(out: Path, target: Path) -> None:
 
 def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     from harness.manifest import device_info
-    from imageedit_r1.policy import export_checkpoint
+    from imageedit_r1.policy import export_checkpoint, is_smoke_model
     from imageedit_r1.rollouts import RolloutPool, observe
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint
@@ -293,6 +293,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
     out = Path(config.out)
+    smoke = is_smoke_model(config.model_size, config.base_model)
     earlier = earlier_results(out, config)
     out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
@@ -411,7 +412,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         export_checkpoint(
             sft_checkpoint,
             out / "export" / "sft",
-            {"stages": ["sft"], "smoke": False, "config": asdict(config)},
+            {"stages": ["sft"], "smoke": smoke, "config": asdict(config)},
         )
         if not finished("eval:sft"):
             save("eval:sft", evaluate_checkpoint(sft_checkpoint, pool, test_items))
@@ -469,7 +470,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             export_checkpoint(
                 out / f"grpo_{variant}" / "final",
                 out / "export" / f"grpo_{variant}",
-                {"stages": ["sft", f"grpo-{variant}"], "smoke": False, "config": asdict(config)},
+                {"stages": ["sft", f"grpo-{variant}"], "smoke": smoke, "config": asdict(config)},
             )
             if not finished(f"eval:grpo_{variant}"):
                 save(

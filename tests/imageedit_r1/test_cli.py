@@ -130,7 +130,7 @@ def test_sft_export_writes_the_shipped_form_with_its_options_on_the_card(tmp_pat
     assert weights and {str(t.dtype) for t in weights.values()} == {"torch.float16"}
     assert not list(export.glob("*.pt"))  # no optimizer or trainer state
     card = json.loads((export / "imageedit_r1.json").read_text())
-    assert card["stages"] == ["sft"] and card["smoke"] is False
+    assert card["stages"] == ["sft"] and card["smoke"] is True  # the micro size is a smoke-test model
     assert card["config"]["max_steps"] == 2 and card["config"]["seed"] == 3
     assert not {"out", "export", "resume", "workers"} & set(card["config"])
     # the exported copy holds the final weights (to float16 precision) and loads as an editor
@@ -139,6 +139,14 @@ def test_sft_export_writes_the_shipped_form_with_its_options_on_the_card(tmp_pat
         assert (tensor.float() - final[name].float()).abs().max() <= 1e-2 * final[name].abs().max() + 1e-6
     assert load_policy(export, device="cpu") is not None
     assert ImageEditR1Editor.unavailable_reason(str(export)) is None
+    # its edits carry the card's smoke tag, which keeps them off leaderboards
+    from harness.suites.synth_edit.suite import make_sample
+    from harness.types import EditRequest
+
+    sample = make_sample(0, "test", 0)
+    editor = ImageEditR1Editor(arg=str(export), device="cpu", max_new_tokens=8, replans=0)
+    edited = editor.edit([EditRequest(sample.id, sample.source, sample.instruction)])[0]
+    assert edited.smoke is True and edited.status in ("ok", "error")
 
     # a finished run exports on a rerun when the copy is missing, and trains nothing
     import shutil

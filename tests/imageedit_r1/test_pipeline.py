@@ -40,3 +40,4 @@ def test_a_micro_pipeline_records_every_stage_and_its_machine(tmp_path, micro_pi
     assert ("gpus" in results["device"]) == torch.cuda.is_available()  # a GPU run names its GPUs
     card = json.loads((tmp_path / "run" / "export" / "grpo_exact" / "imageedit_r1.json").read_text())
     assert card["stages"] == ["sft", "grpo-exact"]
+    assert card["smoke"] is True  # a micro model: its editor results are tagged smoke
