@@ -46,6 +46,26 @@ def is_smoke_model(model_size: str, base_model: str | None) -> bool:
     return base_model is None and model_size in SMOKE_SIZES
 
 
+def mark_smoke(directory: str | os.PathLike[str], stages: list[str]) -> None:
+    """Give a training checkpoint of a smoke-test model a card that says so, so that an editor
+    loading it straight from training (not from an export) tags its results ``smoke`` too."""
+    import json
+
+    card = {"stages": stages, "smoke": True}
+    (Path(directory) / "imageedit_r1.json").write_text(json.dumps(card, indent=1), encoding="utf-8")
+
+
+def is_smoke_checkpoint(directory: str | os.PathLike[str]) -> bool:
+    """The checkpoint's card says ``smoke`` (a missing or unreadable card says nothing)."""
+    import json
+
+    try:
+        card = json.loads((Path(directory) / "imageedit_r1.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(card, dict) and card.get("smoke") is True
+
+
 def build_tokenizer(texts: Sequence[str], vocab_size: int = 1024) -> Any:
     """A byte-level BPE tokenizer trained on ``texts``, wrapped as a PreTrainedTokenizerFast."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

@@ -108,7 +108,15 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     import torch
     from accelerate import Accelerator
 
-    from imageedit_r1.policy import Policy, add_lora, build_model, build_tokenizer, load_policy
+    from imageedit_r1.policy import (
+        Policy,
+        add_lora,
+        build_model,
+        build_tokenizer,
+        is_smoke_model,
+        load_policy,
+        mark_smoke,
+    )
 
     if not examples:
         raise ValueError("no SFT examples")
@@ -216,6 +224,8 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     final = out / "final"
     save(total_steps, final)
     if accelerator.is_main_process:
+        if is_smoke_model(config.model_size, config.base_model):
+            mark_smoke(final, ["sft"])
         plot_curves(log.records(), ["loss", "lr"], out / "sft_curve.png", "SFT")
     return {
         "objective": config.objective,

@@ -35,6 +35,8 @@ def test_sft_then_grpo_smoke(tmp_path, synth_samples, synth_examples):
     assert math.isfinite(sft["final_loss"])
     sft_dir = tmp_path / "sft" / "final"
     assert (sft_dir / "model.safetensors").exists() and (sft_dir / "trainer_state.pt").exists()
+    # a micro model is a smoke-test model: its checkpoint says so, and so does every edit made with it
+    assert json.loads((sft_dir / "imageedit_r1.json").read_text()) == {"stages": ["sft"], "smoke": True}
     assert (tmp_path / "sft" / "sft_curve.png").exists()
 
     pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
@@ -68,6 +70,8 @@ def test_sft_then_grpo_smoke(tmp_path, synth_samples, synth_examples):
     result = editor.edit([EditRequest(sample.id, sample.source, sample.instruction)])[0]
     # a 3-step micro model rarely writes a valid plan: either way the outcome is recorded, not raised
     assert result.status in ("ok", "error")
+    assert result.smoke is True  # GRPO from a smoke checkpoint stays smoke
+    assert json.loads((final / "imageedit_r1.json").read_text())["stages"] == ["sft", "grpo-harness"]
     assert result.trace and result.trace[0].tool == "plan"
     if result.status == "error":
         assert result.error
