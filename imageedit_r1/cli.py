@@ -106,7 +106,7 @@ def sft_command(
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     _check_choice("--objective", objective, OBJECTIVES)
     _check_share("--cue-words", cue_words)
-    from imageedit_r1.editor import CARD_FILE
+    from imageedit_r1.policy import CARD_FILE
     from imageedit_r1.training.checkpoints import latest_checkpoint
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import STATE_FILE, SFTConfig, train_sft

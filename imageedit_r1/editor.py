@@ -24,12 +24,12 @@ from typing import Any
 from harness.fingerprint import file_sha256
 from harness.protocols import BaseEditor, EditorCapabilities
 from harness.types import EditRequest, EditResult, TraceStep, Usage
+from imageedit_r1.policy import read_card
 
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINTS / "default"
 # Checkpoints shipped in the package, by the name ``imageedit-r1:NAME`` takes.
 SHIPPED = {"default": DEFAULT_CHECKPOINT, "smollm2": CHECKPOINTS / "smollm2"}
-CARD_FILE = "imageedit_r1.json"
 WEIGHT_FILES = ("model.safetensors", "adapter_model.safetensors")
 
 
@@ -42,11 +42,7 @@ def resolve_checkpoint(arg: str | None) -> str:
 
 def checkpoint_card(path: Path) -> dict[str, Any]:
     """The checkpoint's card (training stages, smoke flag), or {} when it has none."""
-    card = path / CARD_FILE
-    try:
-        return json.loads(card.read_text(encoding="utf-8")) if card.exists() else {}
-    except (OSError, json.JSONDecodeError):
-        return {}
+    return read_card(path)
 
 
 def checkpoint_problem(source: str) -> str | None:

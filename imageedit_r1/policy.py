@@ -46,24 +46,30 @@ def is_smoke_model(model_size: str, base_model: str | None) -> bool:
     return base_model is None and model_size in SMOKE_SIZES
 
 
-def mark_smoke(directory: str | os.PathLike[str], stages: list[str]) -> None:
-    """Give a training checkpoint of a smoke-test model a card that says so, so that an editor
-    loading it straight from training (not from an export) tags its results ``smoke`` too."""
-    import json
-
-    card = {"stages": stages, "smoke": True}
-    (Path(directory) / "imageedit_r1.json").write_text(json.dumps(card, indent=1), encoding="utf-8")
+CARD_FILE = "imageedit_r1.json"  # a checkpoint's card: how it was trained, whether it is smoke
 
 
-def is_smoke_checkpoint(directory: str | os.PathLike[str]) -> bool:
-    """The checkpoint's card says ``smoke`` (a missing or unreadable card says nothing)."""
+def read_card(directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checkpoint's card, or {} when it has none or it cannot be read."""
     import json
 
     try:
-        card = json.loads((Path(directory) / "imageedit_r1.json").read_text(encoding="utf-8"))
+        card = json.loads((Path(directory) / CARD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(card, dict) and card.get("smoke") is True
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
+def write_card(directory: str | os.PathLike[str], card: dict[str, Any]) -> None:
+    import json
+
+    (Path(directory) / CARD_FILE).write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
+
+
+def mark_smoke(directory: str | os.PathLike[str], stages: list[str]) -> None:
+    """Give a training checkpoint of a smoke-test model a card that says so, so that an editor
+    loading it straight from training (not from an export) tags its results ``smoke`` too."""
+    write_card(directory, {"stages": stages, "smoke": True})
 
 
 def build_tokenizer(texts: Sequence[str], vocab_size: int = 1024) -> Any:
@@ -334,9 +340,7 @@ def export_checkpoint(
 ) -> Path:
     """Copy a checkpoint for shipping: weights in ``dtype`` (safetensors), config, tokenizer and a
     card (``imageedit_r1.json``: how it was trained); optimizer state is left behind."""
-    import json
-
     policy = load_policy(source, device="cpu", trainable=True)  # an adapter stays an adapter
     path = policy.save(target, dtype=dtype)
-    (path / "imageedit_r1.json").write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
+    write_card(path, card)
     return path

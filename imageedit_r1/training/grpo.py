@@ -102,7 +102,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from imageedit_r1.policy import is_smoke_checkpoint, load_policy, mark_smoke
+    from imageedit_r1.policy import load_policy, mark_smoke, read_card
     from imageedit_r1.rewards import MultiSuiteReward
 
     out = Path(config.output_dir)
@@ -198,7 +198,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     trainer.save_model(str(final))
     shutil.rmtree(final / "ref", ignore_errors=True)  # the frozen KL reference, a copy of the start
     policy.tokenizer.save_pretrained(final)
-    if is_smoke_checkpoint(config.init_checkpoint):  # GRPO on a smoke-test model is smoke too
+    if read_card(config.init_checkpoint).get("smoke") is True:  # GRPO on a smoke-test model is smoke too
         mark_smoke(final, ["sft", f"grpo-{config.reward}"])
     records = log.records()
     plot_curves(records, CURVE_KEYS, out / "grpo_curve.png", f"GRPO ({config.reward} reward)")
