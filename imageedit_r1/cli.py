@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from imageedit_r1.training.run_lock import BUSY_EXIT, RunBusy, RunLock, claim_run
+
 train_app = typer.Typer(
     help="Train the ImageEdit-R1 decomposition policy (SFT, then GRPO).", no_args_is_help=True
 )
@@ -35,6 +37,15 @@ def _check_share(option: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
         typer.echo(f"error: {option} must lie between 0 and 1, got {value}", err=True)
         raise typer.Exit(code=2)
+
+
+def _claim(out: Path) -> RunLock:
+    """Claim ``--out`` for this training process, or one line and exit 75 when another holds it."""
+    try:
+        return claim_run(out)
+    except RunBusy as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=BUSY_EXIT) from None
 
 
 CUE_WORDS_HELP = (
@@ -111,47 +122,50 @@ def sft_command(
     from imageedit_r1.training.corpus import build_corpus, graph_examples
     from imageedit_r1.training.sft import STATE_FILE, SFTConfig, train_sft
 
-    if resume == "latest":
-        if (out / "final" / STATE_FILE).exists():
-            typer.echo(f"already finished: {out / 'final'}")
-            if export and not (export / CARD_FILE).is_file():
-                _export_sft(out / "final", export, options)
-            return
-        newest = latest_checkpoint(out, STATE_FILE)
-        resume = str(newest) if newest else None
-        typer.echo(f"resuming from {newest}" if newest else "no complete checkpoint in --out: fresh start")
-    # the suite's own train split (generator seed 0); --seed draws only the training randomness
-    examples, skipped = (
-        graph_examples(synth, "train", workers=workers, subjects=subjects) if synth else ([], [])
-    )
-    if photo:
-        corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
-        examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
-    typer.echo(f"{len(examples)} training plans ({len(skipped)} samples skipped)")
-    config = SFTConfig(
-        output_dir=str(out),
-        model_size=model_size,
-        base_model=base_model,
-        lora_rank=lora_rank,
-        epochs=epochs,
-        max_steps=max_steps,
-        batch_size=batch_size,
-        learning_rate=lr,
-        word_noise=word_noise,
-        size_synonyms=size_synonyms,
-        keep_relations=keep_relations,
-        cue_words=cue_words,
-        set_order=set_order,
-        objective=objective,
-        save_every=save_every,
-        keep_checkpoints=keep_checkpoints,
-        resume_from=resume,
-        seed=seed,
-    )
-    summary = train_sft(examples, config)
-    typer.echo(json.dumps(summary, indent=1))
-    if export:
-        _export_sft(Path(summary["checkpoint"]), export, options)
+    with _claim(out):
+        if resume == "latest":
+            if (out / "final" / STATE_FILE).exists():
+                typer.echo(f"already finished: {out / 'final'}")
+                if export and not (export / CARD_FILE).is_file():
+                    _export_sft(out / "final", export, options)
+                return
+            newest = latest_checkpoint(out, STATE_FILE)
+            resume = str(newest) if newest else None
+            typer.echo(
+                f"resuming from {newest}" if newest else "no complete checkpoint in --out: fresh start"
+            )
+        # the suite's own train split (generator seed 0); --seed draws only the training randomness
+        examples, skipped = (
+            graph_examples(synth, "train", workers=workers, subjects=subjects) if synth else ([], [])
+        )
+        if photo:
+            corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
+            examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
+        typer.echo(f"{len(examples)} training plans ({len(skipped)} samples skipped)")
+        config = SFTConfig(
+            output_dir=str(out),
+            model_size=model_size,
+            base_model=base_model,
+            lora_rank=lora_rank,
+            epochs=epochs,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            learning_rate=lr,
+            word_noise=word_noise,
+            size_synonyms=size_synonyms,
+            keep_relations=keep_relations,
+            cue_words=cue_words,
+            set_order=set_order,
+            objective=objective,
+            save_every=save_every,
+            keep_checkpoints=keep_checkpoints,
+            resume_from=resume,
+            seed=seed,
+        )
+        summary = train_sft(examples, config)
+        typer.echo(json.dumps(summary, indent=1))
+        if export:
+            _export_sft(Path(summary["checkpoint"]), export, options)
 
 
 def _export_sft(final: Path, target: Path, options: dict) -> None:
@@ -200,29 +214,32 @@ def grpo_command(
     from imageedit_r1.training.corpus import build_corpus
     from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
 
-    counts = _counts(synth, photo)
-    corpus = build_corpus(counts, "train", keep_samples=max(counts.values()), workers=workers, offset=offset)
-    pool = RolloutPool(corpus.samples, default_toolbox, workers=workers or 0)
-    config = GRPORunConfig(
-        output_dir=str(out),
-        init_checkpoint=init,
-        reward=reward,
-        max_steps=steps,
-        prompts_per_step=prompts_per_step,
-        num_generations=generations,
-        num_iterations=iterations,
-        learning_rate=lr,
-        beta=beta,
-        resume_from=resume,
-        seed=seed,
-        save_steps=save_steps,
-        save_seconds=save_seconds,
-    )
-    try:
-        summary = train_grpo(corpus.examples, pool, config)
-    finally:
-        pool.close()
-    typer.echo(json.dumps(summary, indent=1))
+    with _claim(out):
+        counts = _counts(synth, photo)
+        corpus = build_corpus(
+            counts, "train", keep_samples=max(counts.values()), workers=workers, offset=offset
+        )
+        pool = RolloutPool(corpus.samples, default_toolbox, workers=workers or 0)
+        config = GRPORunConfig(
+            output_dir=str(out),
+            init_checkpoint=init,
+            reward=reward,
+            max_steps=steps,
+            prompts_per_step=prompts_per_step,
+            num_generations=generations,
+            num_iterations=iterations,
+            learning_rate=lr,
+            beta=beta,
+            resume_from=resume,
+            seed=seed,
+            save_steps=save_steps,
+            save_seconds=save_seconds,
+        )
+        try:
+            summary = train_grpo(corpus.examples, pool, config)
+        finally:
+            pool.close()
+        typer.echo(json.dumps(summary, indent=1))
 
 
 @train_app.command("seeds", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -264,13 +281,21 @@ def seeds_command(
             f"seed {run.seed}: {run.status} (exit {run.returncode}, {run.seconds:.0f} s) log {run.log}"
         ),
     )
-    failed = [run for run in runs if run.status == "failed"]
+    failed = [run.seed for run in runs if run.status == "failed"]
+    busy = [run.seed for run in runs if run.status == "busy"]
     skipped = [run.seed for run in runs if run.status == "skipped"]
     if skipped:
         console.print(f"skipped (done before): {', '.join(map(str, skipped))}")
-    typer.echo(json.dumps({"summary": str(out / "seeds.json"), "failed": [r.seed for r in failed]}))
+    typer.echo(json.dumps({"summary": str(out / "seeds.json"), "failed": failed, "busy": busy}))
     if failed:
         typer.echo(f"error: {len(failed)} of {len(runs)} seeds failed; see their logs", err=True)
+    if busy:
+        typer.echo(
+            f"error: {len(busy)} of {len(runs)} seeds are being trained by another process; "
+            "run the sweep again once it has ended",
+            err=True,
+        )
+    if failed or busy:
         raise typer.Exit(code=1)
 
 
@@ -430,11 +455,12 @@ def pipeline_command(
     )
     from imageedit_r1.training.pipeline import PipelineMismatch
 
-    try:
-        run_pipeline(config)
-    except PipelineMismatch as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+    with _claim(out):
+        try:
+            run_pipeline(config)
+        except PipelineMismatch as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
 
 
 if __name__ == "__main__":  # accelerate launch -m imageedit_r1.cli sft|grpo ...

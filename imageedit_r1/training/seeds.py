@@ -11,7 +11,9 @@ A seed whose run ended with exit status 0 is marked done (``OUT/seed_S/.done``) 
 the same command runs again, so a killed sweep resumes where it stopped; a seed that did not
 finish runs again into its own directory, where ``pipeline`` keeps its finished stages and resumes
 its training from the newest checkpoint. A failed seed is recorded with its exit status and log,
-and the others go on. Each attempt adds to the seed's log under a line with its time and command.
+and the others go on. A seed whose directory another live process is training (an earlier sweep
+still running, see ``run_lock``) is recorded as busy, not started a second time, and not marked.
+Each attempt adds to the seed's log under a line with its time and command.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from imageedit_r1.training.run_lock import BUSY_EXIT
+
 STAGES: tuple[str, ...] = ("sft", "grpo", "pipeline")
 OWNED_OPTIONS: tuple[str, ...] = ("--seed", "--out")
 DONE_MARK = ".done"
@@ -38,7 +42,7 @@ class SeedsError(ValueError):
 @dataclass(frozen=True)
 class SeedRun:
     seed: int
-    status: str  # "ok", "failed" or "skipped" (done by an earlier sweep)
+    status: str  # "ok", "failed", "busy" (being trained by another process) or "skipped" (done before)
     returncode: int | None
     seconds: float
     gpu: str  # the CUDA_VISIBLE_DEVICES value the run saw ("" on the CPU)
@@ -137,7 +141,7 @@ def run_seeds(
             (target / DONE_MARK).write_text("ok\n", encoding="utf-8")
         run = SeedRun(
             seed,
-            "ok" if code == 0 else "failed",
+            {0: "ok", BUSY_EXIT: "busy"}.get(code, "failed"),
             code,
             time.perf_counter() - began,
             gpu,
