@@ -101,6 +101,14 @@ def merge(
     }
 
 
+def column_colors(count: int) -> list:
+    """Distinct colours for ``count`` columns: matplotlib's 10-colour cycle repeats after ten."""
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10" if count <= 10 else "tab20"]
+    return [palette(k % palette.N) for k in range(count)]
+
+
 def plot_differences(result: dict[str, Any], path: Path, title: str) -> None:
     """Per level, each column's mean difference from the first column (in points) with +-1
     standard error of the paired difference."""
@@ -113,12 +121,13 @@ def plot_differences(result: dict[str, Any], path: Path, title: str) -> None:
     levels = [level for level in sorted(result["levels"]) if level != "all"] + ["all"]
     width = 0.8 / max(len(others), 1)
     fig, ax = plt.subplots(figsize=(9, 4.2))
+    colors = column_colors(len(others))
     for k, name in enumerate(others):
         rows = [result["levels"][level] for level in levels]
         means = [100 * row[f"{name}_minus_{first}"] for row in rows]
         errors = [100 * row[f"{name}_minus_{first}_se"] for row in rows]
         xs = [i + (k - (len(others) - 1) / 2) * width for i in range(len(levels))]
-        ax.errorbar(xs, means, yerr=errors, fmt="o", capsize=3, label=name)
+        ax.errorbar(xs, means, yerr=errors, fmt="o", capsize=3, label=name, color=colors[k])
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(levels)), levels)
     ax.set_ylabel(f"synth_exact minus {first} (points, +-1 s.e.)")
@@ -141,6 +150,7 @@ def plot_means(result: dict[str, Any], path: Path, title: str) -> None:
     levels = sorted(set(result["sample_levels"].values())) + ["all"]
     width = 0.8 / max(len(names), 1)
     fig, ax = plt.subplots(figsize=(9, 4.2))
+    colors = column_colors(len(names))
     for k, name in enumerate(names):
         means, errors = [], []
         for level in levels:
@@ -153,7 +163,7 @@ def plot_means(result: dict[str, Any], path: Path, title: str) -> None:
             means.append(100 * mean)
             errors.append(100 * se)
         xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(levels))]
-        ax.bar(xs, means, width=width * 0.9, yerr=errors, capsize=3, label=name)
+        ax.bar(xs, means, width=width * 0.9, yerr=errors, capsize=3, label=name, color=colors[k])
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(levels)), levels)
     ax.set_ylabel("mean (points, +-1 s.e.)")

@@ -103,3 +103,69 @@ def paired_permutation_test(
     signs = rng.choice(np.array([-1.0, 1.0]), size=(n_permutations, diff.size))
     null = np.abs((signs * diff).mean(axis=1))
     return float((np.sum(null >= observed - 1e-12) + 1) / (n_permutations + 1))
+
+
+@dataclass(frozen=True)
+class SettingComparison:
+    """Setting B minus setting A when each is several training runs scored on the same samples.
+
+    The paired per-sample standard error treats each run as fixed. Between runs of one recipe the
+    score can move by several points (another seed, or GPU arithmetic), so a claim about the
+    recipe also needs the run-to-run spread: ``se_runs`` is Welch's term from the runs' mean
+    scores, ``se_samples`` the paired standard error of the per-sample difference of the run
+    averages, and ``se`` both together. The interval uses Student's t with the
+    Welch-Satterthwaite degrees of freedom of the two terms. With one run in a setting the spread
+    is unknown and ``se``, ``dof`` and the interval are NaN."""
+
+    runs_a: int
+    runs_b: int
+    n: int
+    difference: float
+    se_runs: float
+    se_samples: float
+    se: float
+    dof: float
+    ci_low: float
+    ci_high: float
+
+
+def compare_settings(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> SettingComparison:
+    """``a`` and ``b``: one row per run, one column per sample, both in the same sample order."""
+    from scipy.stats import t as student_t
+
+    runs_a, runs_b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if runs_a.ndim != 2 or runs_b.ndim != 2 or runs_a.shape[1] != runs_b.shape[1] or runs_a.shape[1] == 0:
+        raise ValueError("both settings need runs x samples scores over the same samples")
+    n = runs_a.shape[1]
+    per_sample = runs_b.mean(axis=0) - runs_a.mean(axis=0)
+    difference = float(per_sample.mean())
+    se_samples = float(per_sample.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    parts = []  # (variance of the term, its degrees of freedom)
+    for runs in (runs_a, runs_b):
+        count = runs.shape[0]
+        spread = runs.mean(axis=1).var(ddof=1) / count if count > 1 else float("nan")
+        parts.append((spread, count - 1))
+    se_runs = float(np.sqrt(parts[0][0] + parts[1][0]))
+    parts.append((se_samples**2, n - 1))
+    total = sum(variance for variance, _ in parts)
+    nan = float("nan")
+    if not np.isfinite(total):
+        return SettingComparison(
+            len(runs_a), len(runs_b), n, difference, se_runs, se_samples, nan, nan, nan, nan
+        )
+    se = float(np.sqrt(total))
+    denominator = sum(variance**2 / dof for variance, dof in parts if dof > 0 and variance > 0)
+    dof = float(total**2 / denominator) if denominator > 0 else float("inf")
+    half = float(student_t.ppf(0.975, dof)) * se if se > 0 else 0.0
+    return SettingComparison(
+        len(runs_a),
+        len(runs_b),
+        n,
+        difference,
+        se_runs,
+        se_samples,
+        se,
+        dof,
+        difference - half,
+        difference + half,
+    )

@@ -143,6 +143,8 @@ def test_a_gain_column_is_each_samples_change_and_gains_compare_as_paired_column
         paired_merge.merge([result], keep=["x"])
     paired_merge.plot_means(kept, tmp_path / "means.png", "gains")
     assert (tmp_path / "means.png").stat().st_size > 0
+    # twelve columns get twelve colours (matplotlib's default cycle repeats after ten)
+    assert len(set(paired_merge.column_colors(12))) == 12 and len(paired_merge.column_colors(3)) == 3
 
 
 def test_an_average_of_gains_equals_the_gain_of_averages_and_a_cycle_is_refused():
@@ -291,3 +293,45 @@ def test_training_curves_read_each_run_and_key_from_a_joined_log(tmp_path):
     assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [
         "error: no run 'z' in the log; it has a, b"
     ]
+
+
+def test_settings_of_several_runs_compare_per_level_with_run_spread(tmp_path, capsys):
+    import json
+
+    import pytest
+
+    from harness.statistics import compare_settings
+
+    spec = importlib.util.spec_from_file_location("r1_settings", ROOT / "bench" / "r1_settings.py")
+    settings_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(settings_tool)
+    rows = {  # columns a1 a2 b1 b2 b3
+        "s1": [1.0, 1.0, 1.0, 1.0, 1.0],
+        "s2": [0.0, 1.0, 1.0, 1.0, 1.0],
+        "s3": [1.0, 1.0, 1.0, 0.0, 1.0],
+        "s4": [0.0, 0.0, 1.0, 1.0, 0.0],
+    }
+    result = _file(["a1", "a2", "b1", "b2", "b3"], rows, {"s1": "L1", "s2": "L1", "s3": "L2", "s4": "L2"})
+    chosen = [("a", ["a1", "a2"]), ("b", ["b1", "b2", "b3"])]
+    table = settings_tool.compare(result, chosen)
+    assert list(table) == ["L1", "L2", "all"]
+    assert table["all"]["runs"] == {"a": [0.5, 0.75], "b": [1.0, 0.75, 0.75]}
+    by_run = [[rows[s][k] for s in sorted(rows)] for k in range(5)]
+    expected = compare_settings(by_run[:2], by_run[2:])
+    assert table["all"]["b_minus_a"]["difference"] == pytest.approx(expected.difference)
+    assert table["all"]["b_minus_a"]["se"] == pytest.approx(expected.se)
+    assert table["L1"]["a"] == 0.75 and table["L1"]["b"] == 1.0 and table["L1"]["n"] == 2
+    assert "| all | b (3) | 0.8333 | +20.83 |" in settings_tool.markdown(table, chosen)
+
+    path = tmp_path / "paired.json"
+    path.write_text(json.dumps(result))
+    assert settings_tool.main([str(path), "--setting", "a=a1,a2", "--setting", "b=b1,zz"]) == 2
+    assert capsys.readouterr().out == "error: no column 'zz'; the file has a1, a2, b1, b2, b3\n"
+    assert settings_tool.main([str(path), "--setting", "a=a1,a2"]) == 2
+    assert "at least two settings" in capsys.readouterr().out
+    out = tmp_path / "settings.json"
+    assert (
+        settings_tool.main([str(path), "--setting", "a=a1,a2", "--setting", "b=b1,b2,b3", "--out", str(out)])
+        == 0
+    )
+    assert json.loads(out.read_text())["settings"] == {"a": ["a1", "a2"], "b": ["b1", "b2", "b3"]}

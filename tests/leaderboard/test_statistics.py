@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 
 from harness.statistics import bootstrap_ci, paired_bootstrap, paired_permutation_test
 
@@ -73,3 +76,52 @@ def test_pairing_matters_an_unpaired_view_would_miss_the_planted_difference():
     low_a, high_a = bootstrap_ci(a)
     low_b, high_b = bootstrap_ci(b)
     assert low_b < high_a  # the marginal CIs overlap, the paired test still separates them
+
+
+def test_two_settings_of_several_runs_count_run_spread_and_sample_noise():
+    """Setting A: 2 runs, setting B: 3 runs, 4 shared samples; every number worked by hand."""
+    from scipy.stats import t as student_t
+
+    from harness.statistics import compare_settings
+
+    a = [[1, 0, 1, 0], [1, 1, 1, 0]]  # run means 1/2, 3/4
+    b = [[1, 1, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0]]  # run means 1, 3/4, 3/4
+    result = compare_settings(a, b)
+    assert (result.runs_a, result.runs_b, result.n) == (2, 3, 4)
+    assert result.difference == pytest.approx(5 / 24)  # 5/6 - 5/8
+    runs_a, runs_b = 1 / 64, 1 / 144  # each run-mean variance over its run count
+    assert result.se_runs == pytest.approx(math.sqrt(runs_a + runs_b))
+    # per-sample differences of the run averages: 0, 1/2, -1/3, 2/3
+    samples = 91 / 1728
+    assert result.se_samples == pytest.approx(math.sqrt(samples))
+    total = runs_a + runs_b + samples
+    assert result.se == pytest.approx(math.sqrt(total))
+    assert result.dof == pytest.approx(total**2 / (runs_a**2 / 1 + runs_b**2 / 2 + samples**2 / 3))
+    half = student_t.ppf(0.975, result.dof) * result.se
+    assert (result.ci_low, result.ci_high) == pytest.approx((5 / 24 - half, 5 / 24 + half))
+    # one run in a setting: its spread is unknown, so there is no standard error or interval
+    single = compare_settings(a[:1], b)
+    assert single.difference == pytest.approx(5 / 6 - 1 / 2) and single.se_samples > 0
+    assert math.isnan(single.se) and math.isnan(single.ci_low) and math.isnan(single.dof)
+    with pytest.raises(ValueError, match="same samples"):
+        compare_settings(a, [[1, 0, 1]])
+
+
+def test_the_settings_interval_covers_a_zero_difference_about_95_percent_of_the_time():
+    """Runs that differ by a random offset each (training noise), samples of shared difficulty,
+    a per-setting reaction to each sample and per-run noise; the two settings are equal on average."""
+    from harness.statistics import compare_settings
+
+    hits, repetitions = 0, 400
+    for rep in range(repetitions):
+        rng = np.random.default_rng(rep)
+        difficulty = rng.normal(0.0, 0.3, size=120)
+
+        def runs(count: int, rng: np.random.Generator = rng, base: np.ndarray = difficulty) -> np.ndarray:
+            reaction = rng.normal(0.0, 0.1, size=base.size)
+            offsets = rng.normal(0.0, 0.05, size=(count, 1))
+            return base + reaction + offsets + rng.normal(0.0, 0.2, size=(count, base.size))
+
+        result = compare_settings(runs(5), runs(3))
+        hits += result.ci_low <= 0.0 <= result.ci_high
+    assert 0.91 <= hits / repetitions <= 0.99
