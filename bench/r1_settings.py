@@ -9,6 +9,9 @@ difference with a standard error from the run-to-run spread and from the samples
 
     python bench/r1_settings.py docs/paired.json --setting sft=s0,s1,s2,s3 \\
         --setting grpo=g0,g1,g2 --out docs/settings.json
+
+With ``--paired-runs`` the k-th run of every setting continues the reference's k-th run (GRPO
+seed k from SFT seed k), and the run term is the spread of those runs' own differences.
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ def parse_setting(text: str) -> tuple[str, list[str]]:
     return name.strip(), columns
 
 
-def compare(result: dict[str, Any], settings: list[tuple[str, list[str]]]) -> dict[str, Any]:
+def compare(
+    result: dict[str, Any], settings: list[tuple[str, list[str]]], paired_runs: bool = False
+) -> dict[str, Any]:
     """level -> {"n", setting: mean over its runs, "runs": {setting: [run means]},
     "<setting>_minus_<first>": the SettingComparison as a dict} for every setting after the first."""
     if len(settings) < 2:
@@ -68,7 +73,10 @@ def compare(result: dict[str, Any], settings: list[tuple[str, list[str]]]) -> di
             row[name] = sum(run_means) / len(run_means)
         reference = settings[0][0]
         for name, _ in settings[1:]:
-            row[f"{name}_minus_{reference}"] = asdict(compare_settings(scores[reference], scores[name]))
+            if paired_runs and len(scores[name]) != len(scores[reference]):
+                raise SettingsError(f"--paired-runs: {name} and {reference} need as many runs")
+            comparison = compare_settings(scores[reference], scores[name], paired_runs=paired_runs)
+            row[f"{name}_minus_{reference}"] = asdict(comparison)
         table[level] = row
     return table
 
@@ -105,18 +113,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--setting", action="append", default=[], help="NAME=C1,C2,...: the runs of one setting"
     )
+    parser.add_argument(
+        "--paired-runs",
+        action="store_true",
+        help="each setting's k-th run continues the reference's k-th run (a stage and its start)",
+    )
     parser.add_argument("--out", type=Path, help="also write the table as JSON")
     args = parser.parse_args(argv)
     try:
         settings = [parse_setting(text) for text in args.setting]
         result = json.loads(args.paired.read_text(encoding="utf-8"))
-        table = compare(result, settings)
+        table = compare(result, settings, args.paired_runs)
     except (OSError, json.JSONDecodeError, KeyError, SettingsError) as exc:
         print(f"error: {exc}")
         return 2
     print(markdown(table, settings))
     if args.out:
-        payload = {"what": result.get("what", ""), "settings": dict(settings), "levels": table}
+        payload = {
+            "what": result.get("what", ""),
+            "settings": dict(settings),
+            "paired_runs": args.paired_runs,
+            "levels": table,
+        }
         args.out.write_text(json.dumps(payload, indent=1), encoding="utf-8")
     return 0
 

@@ -129,8 +129,14 @@ class SettingComparison:
     ci_high: float
 
 
-def compare_settings(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> SettingComparison:
-    """``a`` and ``b``: one row per run, one column per sample, both in the same sample order."""
+def compare_settings(
+    a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], *, paired_runs: bool = False
+) -> SettingComparison:
+    """``a`` and ``b``: one row per run, one column per sample, both in the same sample order.
+
+    ``paired_runs``: row k of ``b`` continues row k of ``a`` (a training stage and its start, with
+    one seed per row), so the run term is the spread of the runs' own differences (n - 1 degrees
+    of freedom) instead of Welch's two spreads."""
     from scipy.stats import t as student_t
 
     runs_a, runs_b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -141,11 +147,18 @@ def compare_settings(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]])
     difference = float(per_sample.mean())
     se_samples = float(per_sample.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
     parts = []  # (variance of the term, its degrees of freedom)
-    for runs in (runs_a, runs_b):
-        count = runs.shape[0]
-        spread = runs.mean(axis=1).var(ddof=1) / count if count > 1 else float("nan")
-        parts.append((spread, count - 1))
-    se_runs = float(np.sqrt(parts[0][0] + parts[1][0]))
+    if paired_runs:
+        if runs_a.shape[0] != runs_b.shape[0]:
+            raise ValueError("paired runs need as many runs in each setting")
+        count = runs_a.shape[0]
+        own = runs_b.mean(axis=1) - runs_a.mean(axis=1)
+        parts.append((own.var(ddof=1) / count if count > 1 else float("nan"), count - 1))
+    else:
+        for runs in (runs_a, runs_b):
+            count = runs.shape[0]
+            spread = runs.mean(axis=1).var(ddof=1) / count if count > 1 else float("nan")
+            parts.append((spread, count - 1))
+    se_runs = float(np.sqrt(sum(variance for variance, _ in parts)))
     parts.append((se_samples**2, n - 1))
     total = sum(variance for variance, _ in parts)
     nan = float("nan")

@@ -335,3 +335,8 @@ def test_settings_of_several_runs_compare_per_level_with_run_spread(tmp_path, ca
         == 0
     )
     assert json.loads(out.read_text())["settings"] == {"a": ["a1", "a2"], "b": ["b1", "b2", "b3"]}
+    # runs paired by seed need as many runs on each side
+    with pytest.raises(settings_tool.SettingsError, match="--paired-runs: b and a need as many runs"):
+        settings_tool.compare(result, chosen, paired_runs=True)
+    paired = settings_tool.compare(result, [("a", ["a1", "a2"]), ("b", ["b1", "b2"])], paired_runs=True)
+    assert paired["all"]["b_minus_a"]["se_runs"] == pytest.approx(0.25)  # own differences 1/2, 0

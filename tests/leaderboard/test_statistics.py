@@ -125,3 +125,19 @@ def test_the_settings_interval_covers_a_zero_difference_about_95_percent_of_the_
         result = compare_settings(runs(5), runs(3))
         hits += result.ci_low <= 0.0 <= result.ci_high
     assert 0.91 <= hits / repetitions <= 0.99
+
+
+def test_settings_whose_runs_continue_each_other_use_the_runs_own_differences():
+    """GRPO seed k from SFT seed k: the run term is the spread of the two runs' differences."""
+    from harness.statistics import compare_settings
+
+    start = [[1, 0, 1, 0], [1, 1, 1, 0]]  # run means 1/2, 3/4
+    stage = [[1, 1, 1, 1], [1, 1, 0, 1]]  # run means 1, 3/4: own differences 1/2, 0
+    result = compare_settings(start, stage, paired_runs=True)
+    assert result.difference == pytest.approx(1 / 4)
+    assert result.se_runs == pytest.approx(math.sqrt(1 / 16))  # var(1/2, 0) = 1/8, over 2 runs
+    samples = 1.25 / 12  # per-sample differences 0, 1/2, -1/2, 1
+    assert result.se == pytest.approx(math.sqrt(1 / 16 + samples))
+    assert result.dof == pytest.approx((1 / 16 + samples) ** 2 / ((1 / 16) ** 2 / 1 + samples**2 / 3))
+    with pytest.raises(ValueError, match="as many runs"):
+        compare_settings(start, stage[:1], paired_runs=True)
