@@ -10,7 +10,9 @@ difference with a standard error from the run-to-run spread and from the samples
     python bench/r1_settings.py docs/paired.json --setting sft=s0,s1,s2,s3 \\
         --setting grpo=g0,g1,g2 --out docs/settings.json
 
-With ``--paired-runs`` the k-th run of every setting continues the reference's k-th run (GRPO
+The last column is how many runs per setting a test at the 5 % level would need to find the
+observed difference 80 % of the time, from the pooled spread of one run's score: a lower bound,
+since sample noise is left out. With ``--paired-runs`` the k-th run of every setting continues the reference's k-th run (GRPO
 seed k from SFT seed k), and the run term is the spread of those runs' own differences.
 """
 
@@ -24,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness.statistics import compare_settings
+from harness.statistics import compare_settings, pooled_run_sd, runs_needed
 
 _spec = importlib.util.spec_from_file_location(
     "r1_paired_eval", Path(__file__).with_name("r1_paired_eval.py")
@@ -76,7 +78,20 @@ def compare(
             if paired_runs and len(scores[name]) != len(scores[reference]):
                 raise SettingsError(f"--paired-runs: {name} and {reference} need as many runs")
             comparison = compare_settings(scores[reference], scores[name], paired_runs=paired_runs)
-            row[f"{name}_minus_{reference}"] = asdict(comparison)
+            if paired_runs:  # the spread of each pair's own difference
+                spread = pooled_run_sd(
+                    [
+                        [b - a for a, b in zip(x, y, strict=True)]
+                        for x, y in zip(scores[reference], scores[name], strict=True)
+                    ]
+                )
+            else:
+                spread = pooled_run_sd(scores[reference], scores[name])
+            row[f"{name}_minus_{reference}"] = {
+                **asdict(comparison),
+                "run_sd": spread,
+                "runs_for_80pct_power": runs_needed(spread, comparison.difference, paired=paired_runs),
+            }
         table[level] = row
     return table
 
@@ -90,19 +105,21 @@ def markdown(table: dict[str, Any], settings: list[tuple[str, list[str]]]) -> st
     lines = [
         "| level | setting (runs) | mean | minus "
         + reference
-        + " | s.e. (runs, samples) | 95 % interval | d.o.f. |",
-        "|---|---|---|---|---|---|---|",
+        + " | s.e. (runs, samples) | 95 % interval | d.o.f. | runs for 80 % power |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for level, row in table.items():
         for name, columns in settings:
             cells = [level, f"{name} ({len(columns)})", f"{row[name]:.4f}"]
             if name == reference:
-                cells += ["", "", "", ""]
+                cells += ["", "", "", "", ""]
             else:
                 c = row[f"{name}_minus_{reference}"]
                 spread = f"{100 * c['se']:.2f} ({100 * c['se_runs']:.2f}, {100 * c['se_samples']:.2f})"
                 interval = f"[{_points(c['ci_low'])}, {_points(c['ci_high'])}]"
-                cells += [_points(c["difference"]), spread, interval, f"{c['dof']:.1f}"]
+                needed = c["runs_for_80pct_power"]
+                runs = "n/a" if math.isnan(needed) or math.isinf(needed) else f"{math.ceil(needed)}"
+                cells += [_points(c["difference"]), spread, interval, f"{c['dof']:.1f}", runs]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

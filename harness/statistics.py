@@ -182,3 +182,30 @@ def compare_settings(
         difference - half,
         difference + half,
     )
+
+
+def runs_needed(
+    run_sd: float, difference: float, *, paired: bool = False, power: float = 0.8, alpha: float = 0.05
+) -> float:
+    """Runs per setting for a two-sided test at ``alpha`` to find ``difference`` with ``power``,
+    when one run's mean score has standard deviation ``run_sd`` (normal approximation, equal runs
+    per setting, sample noise left out: a lower bound). ``paired``: ``run_sd`` is the spread of
+    the paired runs' own differences, and the count is of pairs. Infinite for a zero difference."""
+    from scipy.stats import norm
+
+    if difference == 0:
+        return float("inf")
+    z = norm.ppf(1 - alpha / 2) + norm.ppf(power)
+    return float((1 if paired else 2) * (z * run_sd / difference) ** 2)
+
+
+def pooled_run_sd(*settings: Sequence[Sequence[float]]) -> float:
+    """Standard deviation of one run's mean score, pooled over settings of runs x samples scores
+    (NaN when no setting has two runs)."""
+    squares, dof = 0.0, 0
+    for runs in settings:
+        means = np.asarray(runs, dtype=np.float64).mean(axis=1)
+        if means.size > 1:
+            squares += float(((means - means.mean()) ** 2).sum())
+            dof += means.size - 1
+    return float(np.sqrt(squares / dof)) if dof else float("nan")

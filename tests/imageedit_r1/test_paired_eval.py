@@ -322,6 +322,11 @@ def test_settings_of_several_runs_compare_per_level_with_run_spread(tmp_path, ca
     assert table["all"]["b_minus_a"]["se"] == pytest.approx(expected.se)
     assert table["L1"]["a"] == 0.75 and table["L1"]["b"] == 1.0 and table["L1"]["n"] == 2
     assert "| all | b (3) | 0.8333 | +20.83 |" in settings_tool.markdown(table, chosen)
+    from harness.statistics import pooled_run_sd, runs_needed
+
+    spread = pooled_run_sd(by_run[:2], by_run[2:])
+    assert table["all"]["b_minus_a"]["run_sd"] == pytest.approx(spread)
+    assert table["all"]["b_minus_a"]["runs_for_80pct_power"] == pytest.approx(runs_needed(spread, 5 / 24))
 
     path = tmp_path / "paired.json"
     path.write_text(json.dumps(result))
