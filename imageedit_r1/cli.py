@@ -46,6 +46,9 @@ def _claim(out: Path) -> RunLock:
     except RunBusy as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=BUSY_EXIT) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot use --out {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 CUE_WORDS_HELP = (

@@ -94,3 +94,13 @@ def test_a_sweep_marks_a_seed_in_training_elsewhere_busy_and_runs_it_when_rerun(
     assert again.exit_code == 0, again.output
     assert json.loads((out / "seeds.json").read_text())["runs"][0]["status"] == "ok"
     assert (out / "seed_0" / "final" / "model.safetensors").is_file()
+
+
+def test_an_out_that_cannot_be_a_directory_is_one_line_and_exit_2(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    result = CliRunner().invoke(app, ["train", "sft", "--out", str(blocker / "run"), *MICRO_SFT])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: cannot use --out {blocker / 'run'}: Not a directory"
+    ]
