@@ -71,6 +71,12 @@ def sft_command(
     max_steps: int = typer.Option(None),
     batch_size: int = typer.Option(64),
     lr: float = typer.Option(1e-3),
+    lr_schedule: str = typer.Option(
+        "cosine",
+        help="'cosine' over the whole run, or 'wsd': constant after the warmup, cosine decay over the "
+        "last --decay-steps (runs of any length then share their learning rate up to that point)",
+    ),
+    decay_steps: int = typer.Option(400, help="'wsd': how many final steps decay"),
     word_noise: float = typer.Option(
         0.1, help="fraction of free instruction words replaced by random strings"
     ),
@@ -123,7 +129,12 @@ def sft_command(
     from imageedit_r1.policy import CARD_FILE
     from imageedit_r1.training.checkpoints import latest_checkpoint
     from imageedit_r1.training.corpus import build_corpus, graph_examples
-    from imageedit_r1.training.sft import STATE_FILE, SFTConfig, train_sft
+    from imageedit_r1.training.sft import LR_SCHEDULES, STATE_FILE, SFTConfig, train_sft
+
+    _check_choice("--lr-schedule", lr_schedule, LR_SCHEDULES)
+    if decay_steps < 1:
+        typer.echo(f"error: --decay-steps must be at least 1, got {decay_steps}", err=True)
+        raise typer.Exit(code=2)
 
     with _claim(out):
         if resume == "latest":
@@ -154,6 +165,8 @@ def sft_command(
             max_steps=max_steps,
             batch_size=batch_size,
             learning_rate=lr,
+            lr_schedule=lr_schedule,
+            decay_steps=decay_steps,
             word_noise=word_noise,
             size_synonyms=size_synonyms,
             keep_relations=keep_relations,

@@ -25,6 +25,7 @@ from imageedit_r1.training.checkpoints import prune_checkpoints
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 
 STATE_FILE = "trainer_state.pt"  # written last: its presence marks a complete checkpoint
+LR_SCHEDULES: tuple[str, ...] = ("cosine", "wsd")
 
 
 @dataclass
@@ -39,6 +40,8 @@ class SFTConfig:
     batch_size: int = 64
     learning_rate: float = 1e-3
     warmup_steps: int = 50
+    lr_schedule: str = "cosine"  # 'cosine' over the whole run, or 'wsd': constant, then cosine decay
+    decay_steps: int = 400  # 'wsd': the last this many steps decay
     weight_decay: float = 0.01
     max_length: int = 384
     word_noise: float = 0.0
@@ -54,6 +57,27 @@ class SFTConfig:
     save_every: int = 0
     keep_checkpoints: int = 0  # > 0: delete all but the newest this many intermediate checkpoints
     resume_from: str | None = None
+
+
+def lr_factor(step: int, total: int, warmup: int, schedule: str = "cosine", decay: int = 400) -> float:
+    """The learning rate at ``step`` as a share of the peak: a linear warmup, then down to 0.1.
+
+    'cosine' decays over every step after the warmup, so the whole curve depends on ``total``.
+    'wsd' (warmup, stable, decay) stays at the peak until the last ``decay`` steps, so runs of
+    any length share their curve up to that point: a run can branch from another's checkpoint
+    (``--resume`` with another ``--max-steps``) with the learning rate it would have had."""
+    if step < warmup:
+        return (step + 1) / warmup
+    if schedule == "wsd":
+        start = max(total - decay, warmup)
+        if step < start:
+            return 1.0
+        progress = (step - start) / max(total - start, 1)
+    elif schedule == "cosine":
+        progress = (step - warmup) / max(total - warmup, 1)
+    else:
+        raise ValueError(f"unknown learning-rate schedule {schedule!r}; expected one of {LR_SCHEDULES}")
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def pretokenize(
@@ -158,10 +182,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     )
 
     def lr_at(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress = (step - config.warmup_steps) / max(total_steps - config.warmup_steps, 1)
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        return lr_factor(step, total_steps, config.warmup_steps, config.lr_schedule, config.decay_steps)
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
     if state is not None:

@@ -37,6 +37,18 @@ def test_grpo_with_a_missing_checkpoint_fails_with_one_line(tmp_path):
     assert f"no checkpoint at {missing}" in result.output
 
 
+def test_sft_with_an_unknown_schedule_or_no_decay_steps_fails_with_one_line(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "sft", "--lr-schedule", "linear", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "error: --lr-schedule must be one of cosine, wsd, got 'linear'" in result.output
+    result = CliRunner().invoke(
+        app, ["train", "sft", "--lr-schedule", "wsd", "--decay-steps", "0", "--out", str(out)]
+    )
+    assert result.exit_code == 2 and "error: --decay-steps must be at least 1, got 0" in result.output
+    assert not out.exists()
+
+
 def test_sft_with_an_unknown_objective_fails_with_one_line(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["train", "sft", "--objective", "reverse", "--out", str(out)])

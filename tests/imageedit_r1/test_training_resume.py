@@ -3,6 +3,7 @@ complete checkpoint with their step count, time and metrics log; the one-process
 with SIGKILL during GRPO, keeps its finished stages on a rerun and refuses other settings."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -240,3 +241,39 @@ def test_an_earlier_record_is_compared_setting_by_setting(tmp_path, micro_pipeli
     (out / "results.json").write_text('{"config": ')  # torn: refused, not overwritten
     with pytest.raises(PipelineMismatch, match="cannot be read"):
         earlier_results(out, config)
+
+
+def test_lr_factor_wsd_shares_its_curve_between_run_lengths_and_cosine_does_not():
+    from imageedit_r1.training.sft import lr_factor
+
+    assert [lr_factor(s, 10, 2, "wsd", 3) for s in range(10)][:7] == [0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert lr_factor(9, 10, 2, "wsd", 3) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 2 / 3)))
+    assert lr_factor(10, 10, 2, "wsd", 3) == pytest.approx(0.1)
+    assert all(lr_factor(s, 2045, 50, "wsd") == lr_factor(s, 3465, 50, "wsd") for s in range(1645))
+    assert lr_factor(1000, 2045, 50) != lr_factor(1000, 3465, 50)  # cosine depends on the run's length
+    assert lr_factor(50, 2045, 50) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="unknown learning-rate schedule 'linear'"):
+        lr_factor(60, 100, 50, "linear")
+
+
+def test_a_wsd_run_branched_from_a_shorter_runs_checkpoint_equals_the_longer_run(tmp_path, synth_examples):
+    """Arms of a paired comparison (e.g. more SFT against GRPO) can start from one checkpoint."""
+    wsd = dict(lr_schedule="wsd", decay_steps=2, learning_rate=1e-2)
+    short, long, branch = tmp_path / "short", tmp_path / "long", tmp_path / "branch"
+    train_sft(synth_examples, _sft_config(short, **wsd))  # 6 steps: the peak until step 4, then decay
+    train_sft(synth_examples, _sft_config(long, max_steps=8, **wsd))
+    assert [r["lr"] for r in _records(short)][:4] == [r["lr"] for r in _records(long)][:4]
+    assert [r["loss"] for r in _records(short)][:4] == [r["loss"] for r in _records(long)][:4]
+    train_sft(
+        synth_examples, _sft_config(branch, max_steps=8, resume_from=str(short / "checkpoint-4"), **wsd)
+    )
+    assert _steps(branch) == [5, 6, 7, 8]
+    assert [r["lr"] for r in _records(branch)] == [r["lr"] for r in _records(long)][4:8]
+    assert _same(
+        _weights_of(branch / "final", "model.safetensors"), _weights_of(long / "final", "model.safetensors")
+    )
+    # with the default cosine schedule the two lengths part at once
+    cosine_short, cosine_long = tmp_path / "cos6", tmp_path / "cos8"
+    train_sft(synth_examples, _sft_config(cosine_short, learning_rate=1e-2))
+    train_sft(synth_examples, _sft_config(cosine_long, max_steps=8, learning_rate=1e-2))
+    assert [r["lr"] for r in _records(cosine_short)][2] != [r["lr"] for r in _records(cosine_long)][2]
