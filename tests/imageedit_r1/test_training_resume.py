@@ -277,3 +277,25 @@ def test_a_wsd_run_branched_from_a_shorter_runs_checkpoint_equals_the_longer_run
     train_sft(synth_examples, _sft_config(cosine_short, learning_rate=1e-2))
     train_sft(synth_examples, _sft_config(cosine_long, max_steps=8, learning_rate=1e-2))
     assert [r["lr"] for r in _records(cosine_short)][2] != [r["lr"] for r in _records(cosine_long)][2]
+
+
+def test_the_branch_recipe_through_the_cli_ends_where_the_longer_run_ends(tmp_path):
+    """docs/RESULTS.md, 'Reproduce / continue': `ieval train sft --resume RUN/checkpoint-K
+    --max-steps M --out OTHER` under `--lr-schedule wsd` continues as the M-step run would have."""
+    from typer.testing import CliRunner
+
+    from harness.cli.main import app
+
+    common = ["--synth", "8", "--photo", "0", "--model-size", "micro", "--workers", "1", "--batch-size", "4"]
+    common += ["--lr-schedule", "wsd", "--decay-steps", "2", "--save-every", "2", "--lr", "1e-2"]
+    runs = {
+        "short": ["--max-steps", "6"],
+        "long": ["--max-steps", "8"],
+        "branch": ["--max-steps", "8", "--resume", str(tmp_path / "short" / "checkpoint-4")],
+    }
+    for name, extra in runs.items():  # in this order: the branch needs the short run's checkpoint
+        result = CliRunner().invoke(app, ["train", "sft", "--out", str(tmp_path / name), *common, *extra])
+        assert result.exit_code == 0, result.output
+    long_final = _weights_of(tmp_path / "long" / "final", "model.safetensors")
+    assert _same(_weights_of(tmp_path / "branch" / "final", "model.safetensors"), long_final)
+    assert not _same(_weights_of(tmp_path / "short" / "final", "model.safetensors"), long_final)
