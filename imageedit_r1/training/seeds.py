@@ -43,6 +43,7 @@ class SeedsError(ValueError):
 class SeedRun:
     seed: int
     status: str  # "ok", "failed", "busy" (being trained by another process) or "skipped" (done before)
+    # for a skipped seed, seconds and gpu are those of the sweep that finished it
     returncode: int | None
     seconds: float
     gpu: str  # the CUDA_VISIBLE_DEVICES value the run saw ("" on the CPU)
@@ -110,6 +111,14 @@ def slots(gpus: int, per_gpu: int) -> list[str]:
     return [str(gpu) for gpu in range(gpus) for _ in range(per_gpu)] if gpus > 0 else [""] * per_gpu
 
 
+def _earlier_runs(summary: Path) -> dict[int, dict]:
+    """seed -> its record in an earlier sweep's summary (none when absent or unreadable)."""
+    try:
+        return {int(run["seed"]): run for run in json.loads(summary.read_text(encoding="utf-8"))["runs"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def run_seeds(
     stage: str,
     args: Sequence[str],
@@ -123,12 +132,15 @@ def run_seeds(
     check_stage_args(stage, args)
     free = slots(gpus, per_gpu)
     out.mkdir(parents=True, exist_ok=True)
+    earlier = _earlier_runs(out / "seeds.json")
 
     def one(seed: int, gpu: str) -> SeedRun:
         target = out / f"seed_{seed}"
         log = out / f"seed_{seed}.log"
-        if (target / DONE_MARK).exists():
-            return SeedRun(seed, "skipped", 0, 0.0, gpu, str(target), str(log))
+        if (target / DONE_MARK).exists():  # keep the finished run's time and GPU from the last summary
+            done = earlier.get(seed, {})
+            seconds, where = float(done.get("seconds", 0.0)), str(done.get("gpu", gpu))
+            return SeedRun(seed, "skipped", 0, seconds, where, str(target), str(log))
         env = {**os.environ, "CUDA_VISIBLE_DEVICES": gpu} if gpu else dict(os.environ)
         began = time.perf_counter()
         command = stage_command(stage, args, seed, target)

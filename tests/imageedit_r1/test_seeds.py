@@ -68,7 +68,11 @@ def test_seeds_run_side_by_side_and_a_rerun_skips_finished_ones(tmp_path):
 
     again = CliRunner().invoke(app, [*command, "--", *stage])
     assert again.exit_code == 0
-    assert [r["status"] for r in json.loads((out / "seeds.json").read_text())["runs"]] == ["skipped"] * 2
+    rerun = json.loads((out / "seeds.json").read_text())["runs"]
+    assert [r["status"] for r in rerun] == ["skipped"] * 2
+    # the summary still says how long each finished seed took
+    assert [r["seconds"] for r in rerun] == [r["seconds"] for r in summary["runs"]]
+    assert all(r["seconds"] > 0 for r in rerun)
     assert (out / "seed_0" / "final" / "model.safetensors").stat().st_mtime_ns == stamp
 
 
