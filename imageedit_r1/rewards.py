@@ -17,6 +17,7 @@ Reward variants (``make_reward``):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -146,6 +147,7 @@ class MultiSuiteReward:
         self.variant = variant
         self.__name__ = f"reward_{variant}"
         self._cache: dict[tuple[str, str], Any] = {}
+        self.seconds = 0.0  # wall time spent in calls so far (executing and scoring rollouts)
 
     def score(self, jobs: list[tuple[str, str, str, str]]) -> list[Any]:
         from imageedit_r1.rollouts import score_rollouts
@@ -161,12 +163,14 @@ class MultiSuiteReward:
     def __call__(
         self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
     ) -> list[float | None]:
+        began = time.perf_counter()
         rows = rows_from_kwargs(len(completions), kwargs)
         jobs = [
             (str(row["sample_id"]), str(row.get("suite", "synth-edit")), completion_text(c), self.variant)
             for c, row in zip(completions, rows, strict=True)
         ]
         scored = self.score(jobs)
+        self.seconds += time.perf_counter() - began
         log_metric = kwargs.get("log_metric")
         if callable(log_metric):
             for suite in sorted({job[1] for job in jobs}):

@@ -92,6 +92,25 @@ def order_passes_by_seed(sampler: Any) -> Any:
 CURVE_KEYS = ("reward", "reward_std", "synth-edit/synth_exact", "photo-ops/psnr", "loss", "well_formed")
 
 
+def step_times(timing: dict[str, float], step: int, reward_seconds: float) -> dict[str, float]:
+    """Seconds per step since the last call, split into ``sample_seconds`` (generation and
+    log-probabilities), ``reward_seconds`` (executing and scoring the plans) and ``update_seconds``
+    (loss, backward, optimizer: the rest); ``timing`` carries the running totals between calls."""
+    steps = step - timing["step"]
+    if steps <= 0:
+        return {}
+    now = time.perf_counter()
+    wall, rollout = now - timing["clock"], timing["rollout"]
+    reward = reward_seconds - timing["reward"]
+    timing.update(rollout=0.0, reward=reward_seconds, step=step, clock=now)
+    return {
+        "step_seconds": wall / steps,
+        "sample_seconds": max(rollout - reward, 0.0) / steps,
+        "reward_seconds": reward / steps,
+        "update_seconds": max(wall - rollout, 0.0) / steps,
+    }
+
+
 def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) -> dict[str, Any]:
     """Run GRPO from ``config.init_checkpoint`` on ``examples`` (their samples live in ``pool``, a
     ``RolloutPool``); saves ``output_dir/final`` (safetensors)."""
@@ -117,8 +136,18 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         log.restart((checkpoint_step(config.resume_from) or 0) if config.resume_from else 0)
     began = time.perf_counter() - float(prior.get("seconds", 0.0))
     last_save = [time.perf_counter()]
+    # where a step's time goes, per logged interval: trl's generate-and-score call (sampling the
+    # completions, their log-probabilities, the reward) and, inside it, the reward (executing and
+    # scoring the plans); the rest of the step is the loss, backward and optimizer step
+    timing = {"rollout": 0.0, "reward": 0.0, "step": 0, "clock": time.perf_counter()}
 
     class JsonlLogger(TrainerCallback):
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            # the first interval starts here, not while the trainer was built (or at step 0 on resume)
+            timing.update(
+                rollout=0.0, reward=reward.seconds, step=state.global_step, clock=time.perf_counter()
+            )
+
         def on_log(
             self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any
         ) -> None:
@@ -132,6 +161,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
                     name = key.removeprefix("rewards/").removesuffix("/mean")
                     if isinstance(value, (int, float)):
                         record[name] = value
+                record.update(step_times(timing, state.global_step, reward.seconds))
                 log.write(record)
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -184,6 +214,13 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     class Trainer(GRPOTrainer):
         def _get_train_sampler(self, dataset: Any = None) -> Any:
             return order_passes_by_seed(super()._get_train_sampler(dataset))
+
+        def _generate_and_score_completions(self, inputs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return super()._generate_and_score_completions(inputs)
+            finally:
+                timing["rollout"] += time.perf_counter() - started
 
     trainer = Trainer(
         model=policy.model,

@@ -61,6 +61,15 @@ def test_sft_then_grpo_smoke(tmp_path, synth_samples, synth_examples):
     assert grpo["steps"] == 2 and math.isfinite(grpo["last_reward"])
     records = [json.loads(line) for line in (tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()]
     assert any(math.isfinite(r.get("reward", math.nan)) for r in records)
+    # every logged step says where its time went: sampling, reward, update; they add up to the step
+    timed = [r for r in records if "step_seconds" in r]
+    assert [r["step"] for r in timed] == [1, 2]
+    for r in timed:
+        parts = r["sample_seconds"] + r["reward_seconds"] + r["update_seconds"]
+        assert min(r["sample_seconds"], r["reward_seconds"], r["update_seconds"]) >= 0
+        assert parts == pytest.approx(r["step_seconds"], rel=1e-6)
+    assert timed[0]["sample_seconds"] > 0 and timed[0]["reward_seconds"] > 0
+    assert timed[1]["sample_seconds"] == timed[1]["reward_seconds"] == 0  # mu = 2 reuses step 1's plans
     final = tmp_path / "grpo" / "final"
     assert (final / "model.safetensors").exists()
 
