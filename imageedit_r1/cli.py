@@ -212,23 +212,35 @@ def grpo_command(
     iterations: int = typer.Option(1, help="GRPO's mu: optimisation passes per generated batch"),
     lr: float = typer.Option(5e-5),
     beta: float = typer.Option(0.0),
+    temperature: float = typer.Option(1.0, help="sampling temperature of the group's completions"),
+    noise: float = typer.Option(
+        0.0, help="> 0: each prompt also appears once with this share of its words replaced"
+    ),
+    size_synonyms: float = typer.Option(0.0, help="in the noisy copies, size values as synonyms this often"),
+    keep_relations: bool = typer.Option(False, help="the noise keeps spatial reference words"),
+    cue_words: float = typer.Option(0.0, help=CUE_WORDS_HELP),
+    seconds: float = typer.Option(None, help="stop (and save) after this much training time"),
     resume: str = typer.Option(None, help="a checkpoint-N directory of this run"),
     save_steps: int = typer.Option(100, help="a checkpoint every this many steps"),
     save_seconds: float = typer.Option(0.0, help="> 0: also a checkpoint after this much training time"),
     workers: int = typer.Option(None),
     seed: int = typer.Option(0),
 ) -> None:
-    """GRPO (trl) with harness metrics as the reward, plan-then-execute."""
+    """GRPO (trl) with harness metrics as the reward, plan-then-execute. The prompt noise options
+    are the pipeline's --grpo-noise, --size-synonyms, --grpo-keep-relations and --grpo-cue-words."""
     from imageedit_r1.editor import checkpoint_problem
 
     problem = checkpoint_problem(init)
     if problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(code=2)
+    for option, share in (("--noise", noise), ("--size-synonyms", size_synonyms), ("--cue-words", cue_words)):
+        _check_share(option, share)
     from imageedit_r1.rollouts import RolloutPool
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.corpus import build_corpus
     from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
+    from imageedit_r1.training.pipeline import noisy_copies
 
     with _claim(out):
         counts = _counts(synth, photo)
@@ -236,6 +248,11 @@ def grpo_command(
             counts, "train", keep_samples=max(counts.values()), workers=workers, offset=offset
         )
         pool = RolloutPool(corpus.samples, default_toolbox, workers=workers or 0)
+        prompts = noisy_copies(corpus.examples, noise, seed, size_synonyms, keep_relations, cue_words)
+        typer.echo(
+            f"GRPO on {len(prompts)} prompts ({len(prompts) - len(corpus.examples)} noisy copies), "
+            f"temperature {temperature}, {reward} reward"
+        )
         config = GRPORunConfig(
             output_dir=str(out),
             init_checkpoint=init,
@@ -246,13 +263,15 @@ def grpo_command(
             num_iterations=iterations,
             learning_rate=lr,
             beta=beta,
+            temperature=temperature,
+            time_budget_s=seconds,
             resume_from=resume,
             seed=seed,
             save_steps=save_steps,
             save_seconds=save_seconds,
         )
         try:
-            summary = train_grpo(corpus.examples, pool, config)
+            summary = train_grpo(prompts, pool, config)
         finally:
             pool.close()
         typer.echo(json.dumps(summary, indent=1))

@@ -3,6 +3,7 @@ the editor loads base + adapter, and a missing base makes the editor unavailable
 
 import json
 import math
+import re
 
 import pytest
 
@@ -139,8 +140,16 @@ def test_grpo_kl_penalty_is_taken_against_the_sft_adapter_not_the_base(
 
     command = ["train", "grpo", "--init", str(sft), "--out", str(tmp_path / "grpo"), "--synth", "4"]
     command += ["--photo", "0", "--steps", "1", "--prompts-per-step", "2", "--generations", "2"]
-    result = CliRunner().invoke(app, [*command, "--beta", "0.1", "--workers", "1"])
+    refused = CliRunner().invoke(app, [*command, "--noise", "1.5"])
+    assert refused.exit_code == 2 and "error: --noise must lie between 0 and 1, got 1.5" in refused.output
+    # the pipeline's GRPO prompt options: a noisy copy of every prompt, and the sampling temperature
+    noisy = ["--noise", "0.5", "--keep-relations", "--temperature", "1.5"]
+    result = CliRunner().invoke(app, [*command, "--beta", "0.1", "--workers", "1", *noisy])
     assert result.exit_code == 0, result.output
+    counts = re.search(
+        r"GRPO on (\d+) prompts \((\d+) noisy copies\), temperature 1.5, harness reward", result.output
+    )
+    assert counts and int(counts[1]) == 2 * int(counts[2]) > 0
     # the summary, after trl's log lines (and before any warning the libraries print at the end)
     grpo, _ = json.JSONDecoder().raw_decode(result.output, result.output.rindex("{\n"))
     assert grpo["kl_reference"] == "start"
