@@ -12,8 +12,9 @@ difference with a standard error from the run-to-run spread and from the samples
 
 The last column is how many runs per setting a test at the 5 % level would need to find the
 observed difference 80 % of the time, from the pooled spread of one run's score: a lower bound,
-since sample noise is left out. With ``--paired-runs`` the k-th run of every setting continues the reference's k-th run (GRPO
-seed k from SFT seed k), and the run term is the spread of those runs' own differences.
+since sample noise is left out. With ``--paired-runs`` the k-th run of every setting continues
+the reference's k-th run (GRPO seed k from SFT seed k), and the run term is the spread of those
+runs' own differences.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness.statistics import compare_settings, pooled_run_sd, runs_needed
+from harness.statistics import compare_settings, runs_needed
 
 _spec = importlib.util.spec_from_file_location(
     "r1_paired_eval", Path(__file__).with_name("r1_paired_eval.py")
@@ -78,20 +79,8 @@ def compare(
             if paired_runs and len(scores[name]) != len(scores[reference]):
                 raise SettingsError(f"--paired-runs: {name} and {reference} need as many runs")
             comparison = compare_settings(scores[reference], scores[name], paired_runs=paired_runs)
-            if paired_runs:  # the spread of each pair's own difference
-                spread = pooled_run_sd(
-                    [
-                        [b - a for a, b in zip(x, y, strict=True)]
-                        for x, y in zip(scores[reference], scores[name], strict=True)
-                    ]
-                )
-            else:
-                spread = pooled_run_sd(scores[reference], scores[name])
-            row[f"{name}_minus_{reference}"] = {
-                **asdict(comparison),
-                "run_sd": spread,
-                "runs_for_80pct_power": runs_needed(spread, comparison.difference, paired=paired_runs),
-            }
+            needed = runs_needed(comparison.run_sd, comparison.difference, paired=paired_runs)
+            row[f"{name}_minus_{reference}"] = {**asdict(comparison), "runs_for_80pct_power": needed}
         table[level] = row
     return table
 

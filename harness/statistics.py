@@ -115,7 +115,9 @@ class SettingComparison:
     scores, ``se_samples`` the paired standard error of the per-sample difference of the run
     averages, and ``se`` both together. The interval uses Student's t with the
     Welch-Satterthwaite degrees of freedom of the two terms. With one run in a setting the spread
-    is unknown and ``se``, ``dof`` and the interval are NaN."""
+    is unknown and ``se``, ``dof`` and the interval are NaN. ``run_sd`` is the spread of one run's
+    score behind ``se_runs`` (pooled over both settings, or of the paired runs' own differences),
+    the input of :func:`runs_needed`."""
 
     runs_a: int
     runs_b: int
@@ -127,6 +129,7 @@ class SettingComparison:
     dof: float
     ci_low: float
     ci_high: float
+    run_sd: float
 
 
 def compare_settings(
@@ -153,7 +156,9 @@ def compare_settings(
         count = runs_a.shape[0]
         own = runs_b.mean(axis=1) - runs_a.mean(axis=1)
         parts.append((own.var(ddof=1) / count if count > 1 else float("nan"), count - 1))
+        run_sd = float(own.std(ddof=1)) if count > 1 else float("nan")
     else:
+        run_sd = pooled_run_sd(runs_a, runs_b)
         for runs in (runs_a, runs_b):
             count = runs.shape[0]
             spread = runs.mean(axis=1).var(ddof=1) / count if count > 1 else float("nan")
@@ -164,7 +169,7 @@ def compare_settings(
     nan = float("nan")
     if not np.isfinite(total):
         return SettingComparison(
-            len(runs_a), len(runs_b), n, difference, se_runs, se_samples, nan, nan, nan, nan
+            len(runs_a), len(runs_b), n, difference, se_runs, se_samples, nan, nan, nan, nan, run_sd
         )
     se = float(np.sqrt(total))
     denominator = sum(variance**2 / dof for variance, dof in parts if dof > 0 and variance > 0)
@@ -181,6 +186,7 @@ def compare_settings(
         dof,
         difference - half,
         difference + half,
+        run_sd,
     )
 
 
