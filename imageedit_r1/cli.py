@@ -57,6 +57,12 @@ CUE_WORDS_HELP = (
 )
 
 
+MERGED_SAMPLING_HELP = (
+    "sample the completions with the LoRA adapter merged into the base weights (faster decoding; the "
+    "base is restored exactly after each generation; imageedit_r1/training/merged_sampling.py)"
+)
+
+
 @train_app.command("sft")
 def sft_command(
     out: Path = typer.Option(..., "--out", help="output directory (checkpoints, metrics.jsonl, curve)"),
@@ -210,6 +216,7 @@ def grpo_command(
     prompts_per_step: int = typer.Option(16),
     generations: int = typer.Option(8),
     iterations: int = typer.Option(1, help="GRPO's mu: optimisation passes per generated batch"),
+    merged_sampling: bool = typer.Option(False, help=MERGED_SAMPLING_HELP),
     lr: float = typer.Option(5e-5),
     beta: float = typer.Option(0.0),
     temperature: float = typer.Option(1.0, help="sampling temperature of the group's completions"),
@@ -261,6 +268,7 @@ def grpo_command(
             prompts_per_step=prompts_per_step,
             num_generations=generations,
             num_iterations=iterations,
+            merged_sampling=merged_sampling,
             learning_rate=lr,
             beta=beta,
             temperature=temperature,
@@ -407,6 +415,7 @@ def pipeline_command(
     temperature: float = typer.Option(1.0, help="GRPO sampling temperature of the rollouts"),
     grpo_lr: float = typer.Option(1e-4),
     grpo_iterations: int = typer.Option(1, help="GRPO's mu: optimisation passes per generated batch"),
+    grpo_merged_sampling: bool = typer.Option(False, help=MERGED_SAMPLING_HELP),
     grpo_noise: float = typer.Option(0.2, help="word-noise rate of the extra copy of each GRPO prompt"),
     grpo_keep_solved: float = typer.Option(
         1.0, help="< 1: keep only this share of the GRPO prompts the SFT policy already solves greedily"
@@ -477,6 +486,7 @@ def pipeline_command(
         temperature=temperature,
         grpo_lr=grpo_lr,
         grpo_iterations=grpo_iterations,
+        grpo_merged_sampling=grpo_merged_sampling,
         grpo_noise=grpo_noise,
         grpo_keep_solved=grpo_keep_solved,
         grpo_keep_relations=grpo_keep_relations,

@@ -36,6 +36,7 @@ from typing import Any
 from imageedit_r1.data import PlanExample
 from imageedit_r1.training.checkpoints import checkpoint_step, read_progress, write_progress
 from imageedit_r1.training.logs import MetricsLog, plot_curves
+from imageedit_r1.training.merged_sampling import MergedSampling
 
 
 @dataclass
@@ -58,6 +59,7 @@ class GRPORunConfig:
     time_budget_s: float | None = None  # stop (and save) once training has run this long
     save_seconds: float = 0.0  # > 0: also save a checkpoint after this much training time
     keep_checkpoints: int | None = None  # keep only the newest this many checkpoints (None: all)
+    merged_sampling: bool = False  # sample with the LoRA adapter merged into the base (merged_sampling.py)
 
 
 def agree(flags: Sequence[bool], device: Any = "cpu") -> list[bool]:
@@ -211,9 +213,17 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         dataloader_num_workers=0,
     )
 
+    merging = MergedSampling(policy.model) if config.merged_sampling else None
+
     class Trainer(GRPOTrainer):
         def _get_train_sampler(self, dataset: Any = None) -> Any:
             return order_passes_by_seed(super()._get_train_sampler(dataset))
+
+        def _generate_single_turn(self, *args: Any, **kwargs: Any) -> Any:
+            if merging is None:
+                return super()._generate_single_turn(*args, **kwargs)
+            with merging.merged():
+                return super()._generate_single_turn(*args, **kwargs)
 
         def _generate_and_score_completions(self, inputs: Any) -> Any:
             started = time.perf_counter()
@@ -247,6 +257,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         "seconds": time.perf_counter() - began,
         "checkpoint": str(final),
         "kl_reference": kl_reference(trainer.model, config.beta),
+        "merged_generations": merging.merges if merging else 0,  # generations sampled merged
         **(
             {"resumed_from": str(config.resume_from), "seconds_before_resume": prior.get("seconds", 0.0)}
             if config.resume_from

@@ -62,6 +62,7 @@ class PipelineConfig:
     prompts_per_step: int = 16
     generations: int = 8
     grpo_iterations: int = 1  # GRPO's mu: optimisation passes over each generated batch
+    grpo_merged_sampling: bool = False  # sample GRPO's completions with the LoRA adapter merged
     grpo_lr: float = 5e-5
     beta: float = 0.0  # > 0: KL penalty to the GRPO start (a frozen copy of a LoRA adapter)
     temperature: float = 1.0
@@ -455,6 +456,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 prompts_per_step=config.prompts_per_step,
                 num_generations=config.generations,
                 num_iterations=config.grpo_iterations,
+                merged_sampling=config.grpo_merged_sampling,
                 learning_rate=config.grpo_lr,
                 beta=config.beta,
                 temperature=config.temperature,

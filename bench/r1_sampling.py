@@ -1,0 +1,145 @@
+"""GRPO's sampling step for ImageEdit-R1, with the LoRA adapter apart and merged into the base.
+
+The policy is the SmolLM2-135M architecture (its public config, written out below) with random
+weights, float32 as GRPO trains it, and a rank-16 LoRA adapter on every linear layer
+(``imageedit_r1.policy.add_lora``, the training code's own). One GRPO step of the shipped recipe
+samples 256 completions (16 prompts x 16) from prompts of about 80 tokens; the longest completion
+of a step, which sets how long decoding runs, is about 100 tokens. Both variants generate exactly
+that many tokens (``min_new_tokens``), alternating, after one warm-up each:
+
+- ``apart``: the adapter as training keeps it (``PeftModel``, each adapted layer runs its own
+  A and B products);
+- ``merged``: inside ``MergedSampling.merged()``, as ``--merged-sampling`` samples.
+
+Usage: python bench/r1_sampling.py [--repeats 3] [--json OUT] [--tiny]
+``--tiny`` runs a two-layer model with few tokens on the CPU to check the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SMOLLM2_135M = dict(  # HuggingFaceTB/SmolLM2-135M-Instruct config.json
+    vocab_size=49152,
+    hidden_size=576,
+    intermediate_size=1536,
+    num_hidden_layers=30,
+    num_attention_heads=9,
+    num_key_value_heads=3,
+    max_position_embeddings=8192,
+    rope_theta=100000.0,
+    rms_norm_eps=1e-5,
+    tie_word_embeddings=True,
+    bos_token_id=1,
+    eos_token_id=2,
+)
+
+
+def build_policy(tiny: bool, rank: int, device: str) -> Any:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from imageedit_r1.policy import Policy, add_lora
+
+    settings = dict(SMOLLM2_135M)
+    if tiny:
+        settings.update(num_hidden_layers=2, hidden_size=64, intermediate_size=128, num_attention_heads=4)
+        settings.update(num_key_value_heads=2, vocab_size=512)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(**settings))
+    policy = add_lora(Policy(model, None), rank, base="smollm2")
+    with torch.no_grad():
+        for name, parameter in policy.model.named_parameters():
+            if "lora_B" in name:  # a fresh adapter's B is zero; give it weights as a trained one has
+                parameter.normal_(0.0, 0.01)
+    return policy.model.to(device).eval()
+
+
+def time_generation(model: Any, ids: Any, new_tokens: int, merging: Any | None) -> float:
+    import contextlib
+
+    import torch
+
+    settings = dict(
+        max_new_tokens=new_tokens,
+        min_new_tokens=new_tokens,
+        do_sample=True,
+        temperature=1.5,
+        pad_token_id=0,
+        eos_token_id=2,
+        attention_mask=torch.ones_like(ids),
+    )
+    if ids.is_cuda:
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    with torch.no_grad(), merging.merged() if merging else contextlib.nullcontext():
+        out = model.generate(input_ids=ids, **settings)
+    if ids.is_cuda:
+        torch.cuda.synchronize()
+    assert out.shape[1] == ids.shape[1] + new_tokens
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=256, help="completions sampled at once")
+    parser.add_argument("--prompt-tokens", type=int, default=80)
+    parser.add_argument("--new-tokens", type=int, default=100)
+    parser.add_argument("--rank", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--json", help="write the result here ('-': stdout)")
+    args = parser.parse_args()
+
+    import torch
+
+    from bench.machine_info import describe_machine, write_json
+    from imageedit_r1.training.merged_sampling import MergedSampling
+
+    device = "cuda" if torch.cuda.is_available() and not args.tiny else "cpu"
+    prompts, prompt_tokens, new_tokens = args.prompts, args.prompt_tokens, args.new_tokens
+    if args.tiny:
+        prompts, prompt_tokens, new_tokens = 4, 8, 6
+    model = build_policy(args.tiny, args.rank, device)
+    merging = MergedSampling(model)
+    vocab = model.config.vocab_size
+    ids = torch.randint(3, vocab, (prompts, prompt_tokens), device=device)
+    seconds: dict[str, list[float]] = {"apart": [], "merged": []}
+    for variant in seconds:  # warm-up
+        time_generation(model, ids, new_tokens, merging if variant == "merged" else None)
+    for _ in range(args.repeats):
+        for variant in seconds:
+            seconds[variant].append(
+                time_generation(model, ids, new_tokens, merging if variant == "merged" else None)
+            )
+    median = {v: statistics.median(s) for v, s in seconds.items()}
+    tokens = prompts * new_tokens
+    result = {
+        "what": "GRPO sampling: completions of the SmolLM2-135M architecture + rank-16 LoRA, random weights",
+        "device": device,
+        "prompts": prompts,
+        "prompt_tokens": prompt_tokens,
+        "new_tokens": new_tokens,
+        "seconds": seconds,
+        "median_seconds": median,
+        "tokens_per_second": {v: tokens / s for v, s in median.items()},
+        "merged_speedup": median["apart"] / median["merged"],
+        "tiny": args.tiny,
+    }
+    print(
+        f"{prompts} x {new_tokens} tokens on {device}: apart {median['apart']:.2f} s, merged "
+        f"{median['merged']:.2f} s, {result['merged_speedup']:.2f}x"
+    )
+    result["machine"] = describe_machine()
+    write_json(args.json, result)
+
+
+if __name__ == "__main__":
+    main()
