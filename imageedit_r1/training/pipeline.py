@@ -328,8 +328,11 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
 
     # The data are the suite's own train split (generator seed 0), the same samples the grounded
     # corpus renders; ``config.seed`` draws only the training randomness (noise, filter, trainer).
-    graph, graph_skipped = graph_examples(
-        config.sft_synth, "train", workers=config.workers, subjects=config.subjects
+    # with --init-sft no SFT runs, so its plans from scene graphs are not built
+    graph, graph_skipped = (
+        ([], [])
+        if config.init_sft
+        else graph_examples(config.sft_synth, "train", workers=config.workers, subjects=config.subjects)
     )
     grounded_counts = {"synth-edit": config.grpo_samples, "photo-ops": config.sft_photo}
     train = build_corpus(
@@ -348,7 +351,12 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     agree_prompt = sum(e.prompt == by_id[e.sample_id].prompt for e in grounded_synth)
     agree_plan = sum(e.completion == by_id[e.sample_id].completion for e in grounded_synth)
     photo = [e for e in train.examples if e.suite == "photo-ops"]
-    sft_examples = graph + photo * config.photo_repeat
+    sft_examples = [] if config.init_sft else graph + photo * config.photo_repeat
+    agreement = (  # how often the grounded corpus and the scene-graph plans agree (None: nothing to compare)
+        (agree_prompt / len(grounded_synth), agree_plan / len(grounded_synth))
+        if grounded_synth
+        else (None, None)
+    )
     save(
         "data",
         {
@@ -357,8 +365,8 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             "photo": len(photo),
             "skipped": len(graph_skipped) + len(train.skipped),
             "skip_examples": (graph_skipped + train.skipped)[:5],
-            "grounded_vs_graph_prompt_agreement": agree_prompt / max(len(grounded_synth), 1),
-            "grounded_vs_graph_plan_agreement": agree_plan / max(len(grounded_synth), 1),
+            "grounded_vs_graph_prompt_agreement": agreement[0],
+            "grounded_vs_graph_plan_agreement": agreement[1],
             "disagreement_examples": [
                 {"grounded": e.prompt, "graph": by_id[e.sample_id].prompt}
                 for e in grounded_synth
