@@ -57,6 +57,15 @@ CUE_WORDS_HELP = (
 )
 
 
+def _check_merged_sampling() -> None:
+    from imageedit_r1.training.merged_sampling import merged_sampling_problem
+
+    problem = merged_sampling_problem()
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(code=2)
+
+
 MERGED_SAMPLING_HELP = (
     "sample the completions with the LoRA adapter merged into the base weights (faster decoding; the "
     "base is restored exactly after each generation; imageedit_r1/training/merged_sampling.py)"
@@ -237,6 +246,8 @@ def grpo_command(
     are the pipeline's --grpo-noise, --size-synonyms, --grpo-keep-relations and --grpo-cue-words."""
     from imageedit_r1.editor import checkpoint_problem
 
+    if merged_sampling:
+        _check_merged_sampling()
     problem = checkpoint_problem(init)
     if problem:
         typer.echo(f"error: {problem}", err=True)
@@ -446,6 +457,8 @@ def pipeline_command(
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     _check_share("--cue-words", cue_words)
     _check_share("--grpo-cue-words", grpo_cue_words)
+    if grpo_merged_sampling:
+        _check_merged_sampling()
     from harness.suites.synth_edit.generator import LEVELS
     from imageedit_r1.training.pipeline import PipelineConfig, parse_level_weights, run_pipeline
 

@@ -36,7 +36,7 @@ from typing import Any
 from imageedit_r1.data import PlanExample
 from imageedit_r1.training.checkpoints import checkpoint_step, read_progress, write_progress
 from imageedit_r1.training.logs import MetricsLog, plot_curves
-from imageedit_r1.training.merged_sampling import MergedSampling
+from imageedit_r1.training.merged_sampling import MergedSampling, merged_sampling_problem
 
 
 @dataclass
@@ -213,6 +213,8 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         dataloader_num_workers=0,
     )
 
+    if config.merged_sampling and (problem := merged_sampling_problem()):
+        raise ValueError(problem)
     merging = MergedSampling(policy.model) if config.merged_sampling else None
 
     class Trainer(GRPOTrainer):

@@ -16,9 +16,28 @@ the unmerged model, as without this option.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+
+def sharded_training() -> str | None:
+    """The sharding scheme ``accelerate launch`` set up for this process (``FSDP`` or
+    ``DeepSpeed``), or None. Merging needs each process to hold whole weights, which sharding
+    does not give outside trl's own gathering."""
+    for variable, name in (("ACCELERATE_USE_FSDP", "FSDP"), ("ACCELERATE_USE_DEEPSPEED", "DeepSpeed")):
+        if os.environ.get(variable, "").lower() in ("1", "true", "yes"):
+            return name
+    return None
+
+
+def merged_sampling_problem() -> str | None:
+    """Why merged sampling cannot run in this process, or None."""
+    scheme = sharded_training()
+    if scheme:
+        return f"merged sampling needs whole weights in every process; it cannot run under {scheme} (use DDP)"
+    return None
 
 
 def lora_base_layers(model: Any) -> dict[str, Any]:

@@ -168,3 +168,27 @@ def test_sampling_bench_times_both_variants_on_a_tiny_model(tmp_path):
     assert {v: len(s) for v, s in report["seconds"].items()} == {"apart": 2, "merged": 2}
     assert report["merged_speedup"] == report["median_seconds"]["apart"] / report["median_seconds"]["merged"]
     assert report["tokens_per_second"]["merged"] == 4 * 6 / report["median_seconds"]["merged"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "scheme"), [("ACCELERATE_USE_FSDP", "FSDP"), ("ACCELERATE_USE_DEEPSPEED", "DeepSpeed")]
+)
+def test_sharded_training_refuses_merged_sampling_with_one_line(tmp_path, monkeypatch, variable, scheme):
+    from typer.testing import CliRunner
+
+    from harness.cli.main import app
+
+    monkeypatch.setenv(variable, "true")
+    start = tmp_path / "missing-but-never-read"
+    grpo = ["train", "grpo", "--init", str(start), "--out", str(tmp_path / "grpo"), "--merged-sampling"]
+    pipeline = ["train", "pipeline", "--out", str(tmp_path / "run"), "--grpo-merged-sampling"]
+    for command in (grpo, pipeline):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2
+        assert f"cannot run under {scheme} (use DDP)" in result.output
+        assert result.output.count("\n") == 1
+    assert not (tmp_path / "grpo").exists() and not (tmp_path / "run").exists()
+    monkeypatch.setenv(variable, "false")  # set but off: nothing to refuse
+    from imageedit_r1.training.merged_sampling import merged_sampling_problem
+
+    assert merged_sampling_problem() is None
