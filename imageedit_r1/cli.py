@@ -296,10 +296,54 @@ def grpo_command(
         typer.echo(json.dumps(summary, indent=1))
 
 
+@train_app.command("branch")
+def branch_command(
+    out: Path = typer.Option(
+        ..., "--out", help="OUT/long, OUT/short, OUT/grpo, OUT/export/ARM, OUT/branch.json"
+    ),
+    max_steps: int = typer.Option(..., help="the long arm's SFT steps"),
+    branch_at: int = typer.Option(..., help="the checkpoint both arms share (a multiple of --save-every)"),
+    decay_steps: int = typer.Option(200, help="final steps of each SFT run whose learning rate decays (wsd)"),
+    save_every: int = typer.Option(100, help="the long arm's checkpoint interval (all are kept)"),
+    grpo_seconds: float = typer.Option(
+        None,
+        help="GRPO's training seconds (default: the long arm's seconds after the branch minus the short SFT's)",
+    ),
+    sft: str = typer.Option("", help="options of `ieval train sft` for both SFT runs, in one quoted string"),
+    grpo: str = typer.Option("", help="options of `ieval train grpo`, in one quoted string"),
+    seed: int = typer.Option(0),
+) -> None:
+    """GRPO against more SFT for the same GPU seconds, both from one SFT checkpoint (one seed of a
+    paired comparison; several: `ieval train seeds branch`). Rerun to resume."""
+    import shlex
+
+    from imageedit_r1.training.branch import BranchConfig, BranchError, check_config, run_branch
+
+    config = BranchConfig(
+        out=str(out),
+        max_steps=max_steps,
+        branch_at=branch_at,
+        decay_steps=decay_steps,
+        save_every=save_every,
+        grpo_seconds=grpo_seconds,
+        sft_options=shlex.split(sft),
+        grpo_options=shlex.split(grpo),
+        seed=seed,
+    )
+    try:
+        check_config(config)
+        with _claim(out):
+            summary = run_branch(config, report=lambda line: typer.echo(line, err=True))
+    except BranchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=exc.exit_code) from None
+    typer.echo(json.dumps({"summary": str(out / "branch.json"), **summary["after_branch"]}))
+
+
 @train_app.command("seeds", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def seeds_command(
     ctx: typer.Context,
-    stage: str = typer.Argument(..., help="sft, grpo or pipeline; its options follow (after --)"),
+    stage: str = typer.Argument(..., help="sft, grpo, pipeline or branch; its options follow (after --)"),
     seeds: str = typer.Option(..., "--seeds", help="e.g. 0-3 or 0,2,5"),
     out: Path = typer.Option(..., "--out", help="one OUT/seed_S directory and log per seed"),
     gpus: int = typer.Option(None, help="GPUs to spread the runs over (default: all visible; 0: CPU)"),

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from imageedit_r1.training.run_lock import BUSY_EXIT
 
-STAGES: tuple[str, ...] = ("sft", "grpo", "pipeline")
+STAGES: tuple[str, ...] = ("sft", "grpo", "pipeline", "branch")
 OWNED_OPTIONS: tuple[str, ...] = ("--seed", "--out")
 DONE_MARK = ".done"
 

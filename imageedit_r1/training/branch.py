@@ -1,0 +1,225 @@
+"""GRPO against more SFT, both branched from one SFT checkpoint (``ieval train branch``).
+
+Comparing GRPO with SFT alone over separate runs mixes in the spread between runs of one recipe,
+which at this policy size is as large as the effects measured (docs/RESULTS.md). Here both arms
+grow from the same checkpoint of one run, so each seed gives a paired difference:
+
+1. **long** (SFT alone): ``ieval train sft --lr-schedule wsd`` to ``max_steps``, decaying over the
+   last ``decay_steps``, a checkpoint every ``save_every`` steps, all kept;
+2. **short**: from long's ``checkpoint-K`` (K = ``branch_at``, still at the constant learning
+   rate), SFT to K + ``decay_steps`` with the same decay;
+3. **grpo**: ``ieval train grpo`` from short's final checkpoint, for the GPU seconds the long arm
+   spent after the branch minus those the short SFT spent (or a given ``grpo_seconds``).
+
+The arms run one after another on the same device, so the seconds compare like for like. GRPO
+stops at the first step that ends past its seconds (up to one step over); ``branch.json`` records
+both arms' seconds after the branch (``after_branch``). Each
+stage runs as its own ``ieval train`` process (the GPU's memory is freed between them), logs to
+``OUT/<stage>.log`` and resumes from its newest checkpoint when the command is run again; a
+stage recorded in ``OUT/branch.json`` is not run again. Shippable float16 copies of the three
+policies are written to ``OUT/export/{long,short,grpo}`` for ``bench/r1_paired_eval.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from imageedit_r1.training.run_lock import BUSY_EXIT
+
+# options the branch sets for its stages; given in --sft or --grpo they would break the design
+SFT_OWNED = ("--max-steps", "--lr-schedule", "--decay-steps", "--save-every", "--keep-checkpoints")
+SFT_OWNED += ("--resume", "--seed", "--out", "--export")
+GRPO_OWNED = ("--init", "--out", "--seconds", "--resume", "--seed")
+SUMMARY = "branch.json"
+
+
+class BranchError(ValueError):
+    """Settings the design cannot run, or a stage that failed (``exit_code`` says how)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class BranchConfig:
+    out: str
+    max_steps: int  # the long arm's SFT steps
+    branch_at: int  # K: the checkpoint both arms share
+    decay_steps: int = 200
+    save_every: int = 100
+    grpo_seconds: float | None = None  # None: match the long arm's seconds after the branch
+    sft_options: Sequence[str] = ()  # ieval train sft options of both SFT runs (model, data, lr, ...)
+    grpo_options: Sequence[str] = ()  # ieval train grpo options (reward, prompts, temperature, ...)
+    seed: int = 0
+
+
+def check_config(config: BranchConfig) -> None:
+    """One clear error for settings that cannot give two arms from one checkpoint."""
+    k, n, m = config.branch_at, config.decay_steps, config.max_steps
+    if min(k, n, config.save_every) < 1:
+        raise BranchError("--branch-at, --decay-steps and --save-every must be at least 1")
+    if k % config.save_every:
+        raise BranchError(
+            f"--branch-at {k} is no multiple of --save-every {config.save_every}: no checkpoint there"
+        )
+    if k + n >= m:
+        raise BranchError(
+            f"--branch-at {k} + --decay-steps {n} must stay below --max-steps {m}: the long arm must "
+            "still be at its constant learning rate at the branch and train longer than the short one"
+        )
+    for flag, options, owned in (
+        ("--sft", config.sft_options, SFT_OWNED),
+        ("--grpo", config.grpo_options, GRPO_OWNED),
+    ):
+        for option in options:
+            if option.split("=", 1)[0] in owned:
+                raise BranchError(f"{option.split('=', 1)[0]} is set by the branch; leave it out of {flag}")
+    if config.grpo_seconds is not None and config.grpo_seconds <= 0:
+        raise BranchError(f"--grpo-seconds must be positive, got {config.grpo_seconds}")
+
+
+def checkpoint_seconds(checkpoint: Path) -> float:
+    """Training seconds recorded in an SFT checkpoint (counted from the run's start)."""
+    import torch
+
+    from imageedit_r1.training.sft import STATE_FILE
+
+    return float(torch.load(checkpoint / STATE_FILE, map_location="cpu", weights_only=False)["seconds"])
+
+
+def run_stage(argv: Sequence[str], log: Path) -> str:
+    """``ieval train ARGV`` as a child process, its output appended to ``log``; returns the output."""
+    command = [sys.executable, "-m", "harness.cli.main", "train", *argv]
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(command)}\n")
+        handle.flush()
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ
+        )
+        handle.write(done.stdout)
+    if done.returncode:
+        code = BUSY_EXIT if done.returncode == BUSY_EXIT else 1
+        raise BranchError(f"{argv[0]} stage failed (exit {done.returncode}); see {log}", exit_code=code)
+    return done.stdout
+
+
+def last_json(text: str) -> dict[str, Any]:
+    """The last top-level JSON object a stage printed (its summary), or {}."""
+    start = text.rfind("{\n")
+    while start >= 0:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text, start)
+            return value if isinstance(value, dict) else {}
+        except ValueError:
+            start = text.rfind("{\n", 0, start)
+    return {}
+
+
+def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run (or resume) the three stages; returns and writes ``OUT/branch.json``."""
+    from imageedit_r1.policy import export_checkpoint, read_card
+    from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint
+    from imageedit_r1.training.sft import STATE_FILE
+
+    check_config(config)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    long, short, grpo, export = out / "long", out / "short", out / "grpo", out / "export"
+    summary_path = out / SUMMARY
+    settings = json.loads(json.dumps(asdict(config)))  # as branch.json stores them (lists, not tuples)
+    summary: dict[str, Any] = {"config": settings, "stages": {}}
+    if summary_path.is_file():
+        earlier = json.loads(summary_path.read_text(encoding="utf-8"))
+        if earlier.get("config") != summary["config"]:
+            raise BranchError(
+                f"{out} holds a branch run with other settings; rerun with them or use another --out"
+            )
+        summary = earlier
+    stages = summary["stages"]
+
+    def record(stage: str, value: dict[str, Any]) -> None:
+        stages[stage] = value
+        partial = summary_path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        os.replace(partial, summary_path)
+        report(f"{stage}: {json.dumps(value)[:300]}")
+
+    seed = ["--seed", str(config.seed)]
+    schedule = ["--lr-schedule", "wsd", "--decay-steps", str(config.decay_steps)]
+    branch_point = long / f"checkpoint-{config.branch_at}"
+    if "long" not in stages:
+        report(f"long arm: SFT to {config.max_steps} steps")
+        run_stage(
+            ["sft", *config.sft_options, *schedule, "--max-steps", str(config.max_steps)]
+            + ["--save-every", str(config.save_every), "--keep-checkpoints", "0", "--resume", "latest"]
+            + [*seed, "--out", str(long), "--export", str(export / "long")],
+            out / "long.log",
+        )
+        if not (branch_point / STATE_FILE).is_file():
+            raise BranchError(f"the long arm left no complete {branch_point}", exit_code=1)
+        total = checkpoint_seconds(long / "final")
+        at_branch = checkpoint_seconds(branch_point)
+        record("long", {"seconds": total, "seconds_at_branch": at_branch, "after_branch": total - at_branch})
+    if "short" not in stages:
+        own = latest_checkpoint(short, STATE_FILE)
+        start = "latest" if (short / "final" / STATE_FILE).is_file() else str(own or branch_point)
+        report(f"short arm: SFT from {start} to {config.branch_at + config.decay_steps} steps")
+        run_stage(
+            ["sft", *config.sft_options, *schedule, "--max-steps", str(config.branch_at + config.decay_steps)]
+            + ["--save-every", str(config.save_every), "--resume", start]
+            + [*seed, "--out", str(short), "--export", str(export / "short")],
+            out / "short.log",
+        )
+        after = checkpoint_seconds(short / "final") - stages["long"]["seconds_at_branch"]
+        record("short", {"after_branch": after, "branched_from": str(branch_point)})
+    if "grpo" not in stages:
+        seconds = config.grpo_seconds
+        if seconds is None:
+            seconds = stages["long"]["after_branch"] - stages["short"]["after_branch"]
+            if seconds <= 0:
+                raise BranchError(
+                    f"the short SFT took longer ({stages['short']['after_branch']:.1f} s) than the long arm after "
+                    f"the branch ({stages['long']['after_branch']:.1f} s): no seconds are left for GRPO"
+                )
+        resume = latest_checkpoint(grpo, PROGRESS_FILE)
+        report(
+            f"GRPO from the short arm for {seconds:.1f} s" + (f", resuming from {resume}" if resume else "")
+        )
+        output = run_stage(
+            ["grpo", "--init", str(short / "final"), *config.grpo_options, "--seconds", f"{seconds:.3f}"]
+            + (["--resume", str(resume)] if resume else [])
+            + [*seed, "--out", str(grpo)],
+            out / "grpo.log",
+        )
+        result = last_json(output)
+        card = {
+            "stages": ["sft", "grpo"],
+            "smoke": read_card(short / "final").get("smoke") is True,
+            "config": {"branch": settings},
+        }
+        export_checkpoint(grpo / "final", export / "grpo", card)
+        record(
+            "grpo",
+            {
+                "seconds_budget": seconds,
+                "seconds": result.get("seconds"),
+                "steps": result.get("steps"),
+                "last_reward": result.get("last_reward"),
+            },
+        )
+    summary["exports"] = {arm: str(export / arm) for arm in ("long", "short", "grpo")}
+    summary["after_branch"] = {
+        "sft_alone": stages["long"]["after_branch"],
+        "sft_then_grpo": stages["short"]["after_branch"] + float(stages["grpo"]["seconds"] or 0.0),
+    }
+    summary_path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return summary

@@ -1,0 +1,110 @@
+"""`ieval train branch`: a long SFT arm, a short arm from its checkpoint K, GRPO for the seconds
+left; resumable stage by stage, with one-line errors for settings that cannot branch."""
+
+import json
+
+import pytest
+
+pytest.importorskip("trl")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from harness.cli.main import app  # noqa: E402
+
+SFT = "--model-size micro --synth 8 --photo 0 --batch-size 4 --workers 1"
+GRPO = "--synth 4 --photo 0 --prompts-per-step 2 --generations 2 --steps 3 --workers 1"
+
+
+def branch(out, *extra):
+    command = ["train", "branch", "--out", str(out), "--max-steps", "8", "--branch-at", "4"]
+    command += ["--decay-steps", "2", "--save-every", "2", "--sft", SFT, "--grpo", GRPO, *extra]
+    return CliRunner().invoke(app, command)
+
+
+def state(path):
+    import torch
+
+    return torch.load(path / "trainer_state.pt", map_location="cpu", weights_only=False)
+
+
+def test_two_arms_from_one_checkpoint_with_the_seconds_matched_and_a_resume_per_stage(tmp_path):
+    from imageedit_r1.editor import checkpoint_problem
+    from imageedit_r1.policy import read_card
+
+    out = tmp_path / "run"
+    result = branch(out)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "branch.json").read_text())
+    stages = summary["stages"]
+    assert state(out / "long" / "final")["step"] == 8 and state(out / "short" / "final")["step"] == 6
+    assert (out / "long" / "checkpoint-4" / "trainer_state.pt").is_file()  # kept: the shared checkpoint
+    assert stages["short"]["branched_from"] == str(out / "long" / "checkpoint-4")
+    # both arms count their seconds from the shared checkpoint's
+    at_branch = state(out / "long" / "checkpoint-4")["seconds"]
+    assert stages["long"]["seconds_at_branch"] == at_branch
+    assert stages["long"]["after_branch"] == pytest.approx(
+        state(out / "long" / "final")["seconds"] - at_branch
+    )
+    assert stages["short"]["after_branch"] == pytest.approx(
+        state(out / "short" / "final")["seconds"] - at_branch
+    )
+    # GRPO gets what the long arm spent after the branch beyond the short SFT (it stops at the
+    # first step that ends past it, so it trains at least one step)
+    budget = stages["long"]["after_branch"] - stages["short"]["after_branch"]
+    assert stages["grpo"]["seconds_budget"] == pytest.approx(budget)
+    assert stages["grpo"]["steps"] >= 1 and stages["grpo"]["seconds"] > 0
+    assert summary["after_branch"]["sft_alone"] == stages["long"]["after_branch"]
+    for arm in ("long", "short", "grpo"):
+        exported = out / "export" / arm
+        assert checkpoint_problem(str(exported)) is None
+        assert read_card(exported)["smoke"] is True  # a micro model
+    assert read_card(out / "export" / "grpo")["stages"] == ["sft", "grpo"]
+    line = json.loads(result.output.strip().splitlines()[-1])
+    assert line["summary"] == str(out / "branch.json") and line["sft_alone"] == stages["long"]["after_branch"]
+
+    # a rerun finds every stage recorded and trains nothing
+    weights = out / "export" / "grpo" / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    again = branch(out)
+    assert again.exit_code == 0, again.output
+    assert weights.stat().st_mtime_ns == before
+    assert json.loads((out / "branch.json").read_text())["stages"] == stages
+
+    # killed during GRPO: the SFT arms are kept, GRPO runs again and is recorded
+    summary["stages"].pop("grpo")
+    (out / "branch.json").write_text(json.dumps(summary))
+    resumed = branch(out)
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((out / "branch.json").read_text())["stages"]["grpo"]["steps"] >= 1
+    assert (out / "long.log").read_text().count("\n=== ") == 1  # the long arm ran once
+    assert (out / "grpo.log").read_text().count("\n=== ") == 2
+
+    # other settings into the same directory: refused, nothing run
+    other = branch(out, "--seed", "1")
+    assert other.exit_code == 2 and "holds a branch run with other settings" in other.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--branch-at", "3"], "--branch-at 3 is no multiple of --save-every 2"),
+        (["--decay-steps", "4"], "--branch-at 4 + --decay-steps 4 must stay below --max-steps 8"),
+        (["--sft", "--max-steps 5"], "--max-steps is set by the branch; leave it out of --sft"),
+        (["--grpo", "--seconds=5"], "--seconds is set by the branch; leave it out of --grpo"),
+        (["--grpo-seconds", "0"], "--grpo-seconds must be positive"),
+    ],
+)
+def test_settings_that_cannot_branch_are_one_line_errors(tmp_path, extra, message):
+    result = branch(tmp_path / "run", *extra)
+    assert result.exit_code == 2
+    assert result.output == f"error: {message}" + result.output.split(message, 1)[1]
+    assert result.output.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_sweep_accepts_the_branch_stage():
+    from imageedit_r1.training.seeds import SeedsError, check_stage_args
+
+    check_stage_args("branch", ["--max-steps", "8", "--branch-at", "4"])
+    with pytest.raises(SeedsError, match="--seed is set per seed"):
+        check_stage_args("branch", ["--seed", "3"])
