@@ -139,11 +139,14 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
     summary: dict[str, Any] = {"config": settings, "stages": {}}
     if summary_path.is_file():
         earlier = json.loads(summary_path.read_text(encoding="utf-8"))
-        if earlier.get("config") != summary["config"]:
+        # GRPO's seconds may still change while GRPO has not run (e.g. after "no seconds are left")
+        open_keys = () if "grpo" in earlier.get("stages", {}) else ("grpo_seconds",)
+        old = {k: v for k, v in earlier.get("config", {}).items() if k not in open_keys}
+        if old != {k: v for k, v in settings.items() if k not in open_keys}:
             raise BranchError(
                 f"{out} holds a branch run with other settings; rerun with them or use another --out"
             )
-        summary = earlier
+        summary = {**earlier, "config": settings}
     stages = summary["stages"]
 
     def record(stage: str, value: dict[str, Any]) -> None:

@@ -27,7 +27,26 @@ def state(path):
     return torch.load(path / "trainer_state.pt", map_location="cpu", weights_only=False)
 
 
-def test_two_arms_from_one_checkpoint_with_the_seconds_matched_and_a_resume_per_stage(tmp_path):
+LONGER = 2.0
+
+
+@pytest.fixture
+def slower_long_arm(monkeypatch):
+    """The long arm's final checkpoint reads LONGER seconds later than recorded: micro steps take
+    milliseconds, so on a busy host the real seconds could put the short arm behind the long one."""
+    import imageedit_r1.training.branch as branch_module
+
+    real = branch_module.checkpoint_seconds
+
+    def seconds(path):
+        return real(path) + (LONGER if path.parent.name == "long" and path.name == "final" else 0.0)
+
+    monkeypatch.setattr(branch_module, "checkpoint_seconds", seconds)
+
+
+def test_two_arms_from_one_checkpoint_with_the_seconds_matched_and_a_resume_per_stage(
+    tmp_path, slower_long_arm
+):
     from imageedit_r1.editor import checkpoint_problem
     from imageedit_r1.policy import read_card
 
@@ -42,9 +61,8 @@ def test_two_arms_from_one_checkpoint_with_the_seconds_matched_and_a_resume_per_
     # both arms count their seconds from the shared checkpoint's
     at_branch = state(out / "long" / "checkpoint-4")["seconds"]
     assert stages["long"]["seconds_at_branch"] == at_branch
-    assert stages["long"]["after_branch"] == pytest.approx(
-        state(out / "long" / "final")["seconds"] - at_branch
-    )
+    long_after = state(out / "long" / "final")["seconds"] + LONGER - at_branch
+    assert stages["long"]["after_branch"] == pytest.approx(long_after)
     assert stages["short"]["after_branch"] == pytest.approx(
         state(out / "short" / "final")["seconds"] - at_branch
     )
@@ -108,3 +126,29 @@ def test_a_sweep_accepts_the_branch_stage():
     check_stage_args("branch", ["--max-steps", "8", "--branch-at", "4"])
     with pytest.raises(SeedsError, match="--seed is set per seed"):
         check_stage_args("branch", ["--seed", "3"])
+
+
+def test_grpo_seconds_may_be_set_on_a_rerun_while_grpo_has_not_run(tmp_path, monkeypatch):
+    """An arm that leaves no seconds stops with one line; a rerun with --grpo-seconds finishes it,
+    keeping both SFT arms."""
+    import imageedit_r1.training.branch as branch_module
+
+    real = branch_module.checkpoint_seconds
+    # the short SFT reads as slower than the long arm's last steps (as on a busy host)
+    monkeypatch.setattr(
+        branch_module,
+        "checkpoint_seconds",
+        lambda path: real(path) + (100.0 if path.parent.name == "short" else 0.0),
+    )
+    out = tmp_path / "run"
+    stopped = branch(out)
+    assert stopped.exit_code == 2 and "no seconds are left for GRPO" in stopped.output
+    assert set(json.loads((out / "branch.json").read_text())["stages"]) == {"long", "short"}
+    finished = branch(out, "--grpo-seconds", "0.5")
+    assert finished.exit_code == 0, finished.output
+    summary = json.loads((out / "branch.json").read_text())
+    assert summary["config"]["grpo_seconds"] == 0.5 and summary["stages"]["grpo"]["seconds_budget"] == 0.5
+    assert (out / "long.log").read_text().count("\n=== ") == 1
+    # once GRPO has run, its seconds are part of the record
+    changed = branch(out, "--grpo-seconds", "0.7")
+    assert changed.exit_code == 2 and "other settings" in changed.output
