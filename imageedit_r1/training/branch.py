@@ -5,7 +5,8 @@ which at this policy size is as large as the effects measured (docs/RESULTS.md).
 grow from the same checkpoint of one run, so each seed gives a paired difference:
 
 1. **long** (SFT alone): ``ieval train sft --lr-schedule wsd`` to ``max_steps``, decaying over the
-   last ``decay_steps``, a checkpoint every ``save_every`` steps, all kept;
+   last ``decay_steps``, a checkpoint every ``save_every`` steps (all kept while it trains, so a
+   crash resumes; once it is final, only ``checkpoint-K`` stays);
 2. **short**: from long's ``checkpoint-K`` (K = ``branch_at``, still at the constant learning
    rate), SFT to K + ``decay_steps`` with the same decay;
 3. **grpo**: ``ieval train grpo`` from short's final checkpoint, for the GPU seconds the long arm
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -127,7 +129,7 @@ def last_json(text: str) -> dict[str, Any]:
 def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> dict[str, Any]:
     """Run (or resume) the three stages; returns and writes ``OUT/branch.json``."""
     from imageedit_r1.policy import export_checkpoint, read_card
-    from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint
+    from imageedit_r1.training.checkpoints import PROGRESS_FILE, complete_checkpoints, latest_checkpoint
     from imageedit_r1.training.sft import STATE_FILE
 
     check_config(config)
@@ -171,6 +173,9 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
             raise BranchError(f"the long arm left no complete {branch_point}", exit_code=1)
         total = checkpoint_seconds(long / "final")
         at_branch = checkpoint_seconds(branch_point)
+        for checkpoint in complete_checkpoints(long, STATE_FILE):  # the long arm is final: keep only K
+            if checkpoint != branch_point:
+                shutil.rmtree(checkpoint)
         record("long", {"seconds": total, "seconds_at_branch": at_branch, "after_branch": total - at_branch})
     if "short" not in stages:
         own = latest_checkpoint(short, STATE_FILE)
