@@ -10,7 +10,8 @@ grow from the same checkpoint of one run, so each seed gives a paired difference
 2. **short**: from long's ``checkpoint-K`` (K = ``branch_at``, still at the constant learning
    rate), SFT to K + ``decay_steps`` with the same decay;
 3. **grpo**: ``ieval train grpo`` from short's final checkpoint, for the GPU seconds the long arm
-   spent after the branch minus those the short SFT spent (or a given ``grpo_seconds``).
+   spent after the branch minus those the short SFT spent (or a given ``grpo_seconds``); the
+   seconds alone bound it unless ``--steps`` is among the GRPO options.
 
 The arms run one after another on the same device, so the seconds compare like for like. GRPO
 stops at the first step that ends past its seconds (up to one step over); ``branch.json`` records
@@ -202,8 +203,22 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         report(
             f"GRPO from the short arm for {seconds:.1f} s" + (f", resuming from {resume}" if resume else "")
         )
+        # the seconds bound GRPO, not ieval train grpo's default step count (unless --steps is given)
+        steps = (
+            []
+            if any(o.split("=", 1)[0] == "--steps" for o in config.grpo_options)
+            else ["--steps", "1000000"]
+        )
         output = run_stage(
-            ["grpo", "--init", str(short / "final"), *config.grpo_options, "--seconds", f"{seconds:.3f}"]
+            [
+                "grpo",
+                "--init",
+                str(short / "final"),
+                *steps,
+                *config.grpo_options,
+                "--seconds",
+                f"{seconds:.3f}",
+            ]
             + (["--resume", str(resume)] if resume else [])
             + [*seed, "--out", str(grpo)],
             out / "grpo.log",

@@ -15,9 +15,9 @@ SFT = "--model-size micro --synth 8 --photo 0 --batch-size 4 --workers 1"
 GRPO = "--synth 4 --photo 0 --prompts-per-step 2 --generations 2 --steps 3 --workers 1"
 
 
-def branch(out, *extra):
+def branch(out, *extra, grpo=GRPO):
     command = ["train", "branch", "--out", str(out), "--max-steps", "8", "--branch-at", "4"]
-    command += ["--decay-steps", "2", "--save-every", "2", "--sft", SFT, "--grpo", GRPO, *extra]
+    command += ["--decay-steps", "2", "--save-every", "2", "--sft", SFT, "--grpo", grpo, *extra]
     return CliRunner().invoke(app, command)
 
 
@@ -143,14 +143,19 @@ def test_grpo_seconds_may_be_set_on_a_rerun_while_grpo_has_not_run(tmp_path, mon
         lambda path: real(path) + (100.0 if path.parent.name == "short" else 0.0),
     )
     out = tmp_path / "run"
-    stopped = branch(out)
+    unbounded = GRPO.replace("--steps 3 ", "")  # no step count: the seconds alone bound GRPO
+    stopped = branch(out, grpo=unbounded)
     assert stopped.exit_code == 2 and "no seconds are left for GRPO" in stopped.output
     assert set(json.loads((out / "branch.json").read_text())["stages"]) == {"long", "short"}
-    finished = branch(out, "--grpo-seconds", "0.5")
+    finished = branch(out, "--grpo-seconds", "0.5", grpo=unbounded)
     assert finished.exit_code == 0, finished.output
     summary = json.loads((out / "branch.json").read_text())
     assert summary["config"]["grpo_seconds"] == 0.5 and summary["stages"]["grpo"]["seconds_budget"] == 0.5
     assert (out / "long.log").read_text().count("\n=== ") == 1
+    command = (out / "grpo.log").read_text().split("\n=== ", 1)[1].splitlines()[0]
+    assert " --steps 1000000 " in command and command.endswith(
+        f"--seconds 0.500 --seed 0 --out {out / 'grpo'}"
+    )
     # once GRPO has run, its seconds are part of the record
-    changed = branch(out, "--grpo-seconds", "0.7")
+    changed = branch(out, "--grpo-seconds", "0.7", grpo=unbounded)
     assert changed.exit_code == 2 and "other settings" in changed.output
