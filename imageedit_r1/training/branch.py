@@ -83,11 +83,16 @@ def check_config(config: BranchConfig) -> None:
         ("--sft", config.sft_options, SFT_OWNED),
         ("--grpo", config.grpo_options, GRPO_OWNED),
     ):
-        for option in options:
-            if option.split("=", 1)[0] in owned:
-                raise BranchError(f"{option.split('=', 1)[0]} is set by the branch; leave it out of {flag}")
+        for name in map(option_name, options):
+            if name in owned:
+                raise BranchError(f"{name} is set by the branch; leave it out of {flag}")
     if config.grpo_seconds is not None and config.grpo_seconds <= 0:
         raise BranchError(f"--grpo-seconds must be positive, got {config.grpo_seconds}")
+
+
+def option_name(arg: str) -> str:
+    """``--steps`` of ``--steps=5`` or ``--steps`` (a value passes through unchanged)."""
+    return arg.split("=", 1)[0]
 
 
 def checkpoint_seconds(checkpoint: Path) -> float:
@@ -105,9 +110,7 @@ def run_stage(argv: Sequence[str], log: Path) -> str:
     with log.open("a", encoding="utf-8") as handle:
         handle.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(command)}\n")
         handle.flush()
-        done = subprocess.run(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ
-        )
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         handle.write(done.stdout)
     if done.returncode:
         code = BUSY_EXIT if done.returncode == BUSY_EXIT else 1
@@ -152,11 +155,14 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         summary = {**earlier, "config": settings}
     stages = summary["stages"]
 
-    def record(stage: str, value: dict[str, Any]) -> None:
-        stages[stage] = value
+    def save() -> None:  # written whole, then renamed: a kill cannot tear it
         partial = summary_path.with_suffix(".json.partial")
         partial.write_text(json.dumps(summary, indent=1), encoding="utf-8")
         os.replace(partial, summary_path)
+
+    def record(stage: str, value: dict[str, Any]) -> None:
+        stages[stage] = value
+        save()
         report(f"{stage}: {json.dumps(value)[:300]}")
 
     seed = ["--seed", str(config.seed)]
@@ -204,11 +210,7 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
             f"GRPO from the short arm for {seconds:.1f} s" + (f", resuming from {resume}" if resume else "")
         )
         # the seconds bound GRPO, not ieval train grpo's default step count (unless --steps is given)
-        steps = (
-            []
-            if any(o.split("=", 1)[0] == "--steps" for o in config.grpo_options)
-            else ["--steps", "1000000"]
-        )
+        steps = [] if "--steps" in map(option_name, config.grpo_options) else ["--steps", "1000000"]
         output = run_stage(
             [
                 "grpo",
@@ -244,5 +246,5 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         "sft_alone": stages["long"]["after_branch"],
         "sft_then_grpo": stages["short"]["after_branch"] + float(stages["grpo"]["seconds"] or 0.0),
     }
-    summary_path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    save()
     return summary
