@@ -14,7 +14,8 @@ The last column is how many runs per setting a test at the 5 % level would need 
 observed difference 80 % of the time, from the pooled spread of one run's score: a lower bound,
 since sample noise is left out. With ``--paired-runs`` the k-th run of every setting continues
 the reference's k-th run (GRPO seed k from SFT seed k), and the run term is the spread of those
-runs' own differences.
+runs' own differences. ``--plot PNG`` draws each setting's difference from the reference per level
+with its 95 % interval; with ``--paired-runs`` also each run pair's own difference, as a dot.
 """
 
 from __future__ import annotations
@@ -113,6 +114,56 @@ def markdown(table: dict[str, Any], settings: list[tuple[str, list[str]]]) -> st
     return "\n".join(lines)
 
 
+def run_pair_differences(row: dict[str, Any], name: str, reference: str) -> list[float]:
+    """Each run pair's own difference (run k of ``name`` minus run k of the reference)."""
+    return [b - a for a, b in zip(row["runs"][reference], row["runs"][name], strict=True)]
+
+
+def plot(
+    table: dict[str, Any], settings: list[tuple[str, list[str]]], paired_runs: bool, path: Path, title: str
+) -> None:
+    """Per level, each setting's difference from the reference in points, with its 95 % interval
+    (run-to-run spread included) and, for runs paired by seed, each pair's own difference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reference = settings[0][0]
+    others = [name for name, _ in settings[1:]]
+    levels = list(table)
+    width = 0.8 / len(others)
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for k, name in enumerate(others):
+        xs = [i + (k - (len(others) - 1) / 2) * width for i in range(len(levels))]
+        comparisons = [table[level][f"{name}_minus_{reference}"] for level in levels]
+        centre = [100 * c["difference"] for c in comparisons]
+        below = [100 * (c["difference"] - c["ci_low"]) for c in comparisons]
+        above = [100 * (c["ci_high"] - c["difference"]) for c in comparisons]
+        shown = ax.errorbar(
+            xs, centre, yerr=[below, above], fmt="s", capsize=4, label=f"{name} (95 % interval)"
+        )
+        if paired_runs:
+            for x, level in zip(xs, levels, strict=True):
+                pairs = run_pair_differences(table[level], name, reference)
+                ax.scatter(
+                    [x + width / 4] * len(pairs),
+                    [100 * d for d in pairs],
+                    s=12,
+                    alpha=0.6,
+                    color=shown[0].get_color(),
+                )
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(levels)), [f"{lv} (n={table[lv]['n']})" for lv in levels])
+    ax.set_ylabel(f"minus {reference} (points)")
+    note = "dots: each seed pair's own difference" if paired_runs else "runs unpaired"
+    ax.set_title(f"{title}\n{note}", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paired", type=Path, help="a paired-evaluation JSON file")
@@ -125,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         help="each setting's k-th run continues the reference's k-th run (a stage and its start)",
     )
     parser.add_argument("--out", type=Path, help="also write the table as JSON")
+    parser.add_argument("--plot", type=Path, help="also draw the differences as this PNG")
+    parser.add_argument("--title", help="the picture's title (default: the samples' description)")
     args = parser.parse_args(argv)
     try:
         settings = [parse_setting(text) for text in args.setting]
@@ -142,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             "levels": table,
         }
         args.out.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    if args.plot:
+        plot(table, settings, args.paired_runs, args.plot, args.title or result.get("what", ""))
     return 0
 
 

@@ -345,3 +345,47 @@ def test_settings_of_several_runs_compare_per_level_with_run_spread(tmp_path, ca
         settings_tool.compare(result, chosen, paired_runs=True)
     paired = settings_tool.compare(result, [("a", ["a1", "a2"]), ("b", ["b1", "b2"])], paired_runs=True)
     assert paired["all"]["b_minus_a"]["se_runs"] == pytest.approx(0.25)  # own differences 1/2, 0
+
+
+def test_the_settings_picture_draws_each_seed_pairs_own_difference(tmp_path, monkeypatch):
+    import json
+
+    import matplotlib.axes
+
+    spec = importlib.util.spec_from_file_location("r1_settings", ROOT / "bench" / "r1_settings.py")
+    settings_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(settings_tool)
+    rows = {  # columns a1 a2 b1 b2: run b1 continues a1, b2 continues a2
+        "s1": [1.0, 0.0, 1.0, 1.0],
+        "s2": [0.0, 0.0, 1.0, 0.0],
+        "s3": [1.0, 1.0, 0.0, 1.0],
+        "s4": [0.0, 1.0, 0.0, 1.0],
+    }
+    path = tmp_path / "paired.json"
+    path.write_text(json.dumps(_file(["a1", "a2", "b1", "b2"], rows, dict.fromkeys(rows, "L1"))))
+    dots: list[list[float]] = []
+    real_scatter = matplotlib.axes.Axes.scatter
+
+    def spy_scatter(self, xs, ys, *args, **kwargs):
+        dots.append(list(ys))
+        return real_scatter(self, xs, ys, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "scatter", spy_scatter)
+    picture = tmp_path / "settings.png"
+    argv = [
+        str(path),
+        "--setting",
+        "a=a1,a2",
+        "--setting",
+        "b=b1,b2",
+        "--paired-runs",
+        "--plot",
+        str(picture),
+    ]
+    assert settings_tool.main(argv) == 0
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # pair 1: b1 0.5 minus a1 0.5 = 0; pair 2: b2 0.75 minus a2 0.5 = +25 points (L1 and all)
+    assert dots == [[0.0, 25.0], [0.0, 25.0]]
+    dots.clear()
+    assert settings_tool.main(argv[:-3] + ["--plot", str(tmp_path / "unpaired.png")]) == 0
+    assert dots == []  # unpaired runs have no pair to draw
