@@ -98,17 +98,24 @@ def test_a_model_without_an_adapter_is_left_alone(synth_examples):
 
 def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, synth_examples):
     import torch
+    from safetensors.torch import load_file
     from typer.testing import CliRunner
 
     from harness.cli.main import app
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
     torch.manual_seed(0)
-    tokenizer = build_tokenizer([e.prompt + e.completion for e in synth_examples], vocab_size=300)
-    Policy(build_model(tokenizer, "micro"), tokenizer).save(tmp_path / "base")
+    # a micro model that has learned the four plans, then a LoRA adapter on it: sampled plans then
+    # differ in reward within a group, so GRPO has a gradient and the adapter must move
+    train_sft(
+        synth_examples,
+        SFTConfig(
+            str(tmp_path / "base"), model_size="micro", max_steps=400, batch_size=4, learning_rate=5e-3
+        ),
+    )
     sft = SFTConfig(
         output_dir=str(tmp_path / "sft"),
-        base_model=str(tmp_path / "base"),
+        base_model=str(tmp_path / "base" / "final"),
         lora_rank=4,
         max_steps=1,
         batch_size=2,
@@ -125,7 +132,7 @@ def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, syn
         "--prompts-per-step",
         "2",
         "--generations",
-        "2",
+        "4",
     ]
     result = CliRunner().invoke(app, [*command, "--workers", "1", "--merged-sampling"])
     assert result.exit_code == 0, result.output
@@ -134,6 +141,12 @@ def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, syn
     assert math.isfinite(summary["last_reward"])
     final = tmp_path / "grpo" / "final"
     assert (final / "adapter_model.safetensors").exists() and checkpoint_problem(str(final)) is None
+    start = load_file(tmp_path / "sft" / "final" / "adapter_model.safetensors")
+    trained = load_file(final / "adapter_model.safetensors")
+    assert start.keys() == trained.keys()
+    rows = [json.loads(line) for line in (tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()]
+    assert any(row.get("reward_std", 0.0) > 0 for row in rows)  # rewards differed within a group
+    assert all(not torch.equal(start[name], trained[name]) for name in start)  # so every LoRA matrix moved
 
 
 def _lora_modules(model):
