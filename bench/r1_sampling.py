@@ -11,7 +11,12 @@ that many tokens (``min_new_tokens``), alternating, after one warm-up each:
   A and B products);
 - ``merged``: inside ``MergedSampling.merged()``, as ``--merged-sampling`` samples.
 
-Usage: python bench/r1_sampling.py [--repeats 3] [--json OUT] [--tiny]
+With ``--with-load`` both variants are also timed while another process trains the same
+architecture's adapter on the same device (batches of 64 x 100 tokens, forward, backward and an
+AdamW step in a loop), as an SFT arm does beside GRPO in the branch design. Both conditions are
+measured in one run, the loaded one after the trainer reports its first steps.
+
+Usage: python bench/r1_sampling.py [--repeats 3] [--json OUT] [--tiny] [--with-load]
 ``--tiny`` runs a two-layer model with few tokens on the CPU to check the script.
 """
 
@@ -87,6 +92,60 @@ def time_generation(model: Any, ids: Any, new_tokens: int, merging: Any | None) 
     return time.perf_counter() - started
 
 
+def train_in_a_loop(tiny: bool, rank: int, device: str, ready: Path) -> None:
+    """The background load: LoRA training steps on the same architecture until killed; ``ready``
+    is written after the third step."""
+    import torch
+
+    model = build_policy(tiny, rank, device).train()
+    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    batch, length = (4, 8) if tiny else (64, 100)
+    ids = torch.randint(3, model.config.vocab_size, (batch, length), device=device)
+    step = 0
+    while True:
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        step += 1
+        if step == 3:
+            ready.write_text("3")
+
+
+def start_load(args: argparse.Namespace, device: str, ready: Path) -> Any:
+    import os
+    import subprocess
+
+    command = [sys.executable, __file__, "--load-worker", str(ready), "--rank", str(args.rank)]
+    if args.tiny:
+        command.append("--tiny")
+    worker = subprocess.Popen(command, env={**os.environ, "R1_SAMPLING_DEVICE": device})
+    deadline = time.monotonic() + 600
+    while not ready.exists():
+        if worker.poll() is not None:
+            raise RuntimeError(f"the background trainer exited with status {worker.returncode}")
+        if time.monotonic() > deadline:
+            worker.kill()
+            raise RuntimeError("the background trainer did not start within 600 s")
+        time.sleep(0.2)
+    return worker
+
+
+def time_variants(
+    model: Any, ids: Any, new_tokens: int, merging: Any, repeats: int
+) -> dict[str, list[float]]:
+    """Both variants, one warm-up each, then alternating ``repeats`` times."""
+    seconds: dict[str, list[float]] = {"apart": [], "merged": []}
+    for variant in seconds:  # warm-up
+        time_generation(model, ids, new_tokens, merging if variant == "merged" else None)
+    for _ in range(repeats):
+        for variant in seconds:
+            seconds[variant].append(
+                time_generation(model, ids, new_tokens, merging if variant == "merged" else None)
+            )
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=256, help="completions sampled at once")
@@ -95,8 +154,12 @@ def main() -> None:
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--with-load", action="store_true", help="also time both beside a training process")
+    parser.add_argument("--load-worker", type=Path, help=argparse.SUPPRESS)  # internal: be the load
     parser.add_argument("--json", help="write the result here ('-': stdout)")
     args = parser.parse_args()
+
+    import os
 
     import torch
 
@@ -104,6 +167,9 @@ def main() -> None:
     from imageedit_r1.training.merged_sampling import MergedSampling
 
     device = "cuda" if torch.cuda.is_available() and not args.tiny else "cpu"
+    if args.load_worker:
+        train_in_a_loop(args.tiny, args.rank, os.environ.get("R1_SAMPLING_DEVICE", device), args.load_worker)
+        return
     prompts, prompt_tokens, new_tokens = args.prompts, args.prompt_tokens, args.new_tokens
     if args.tiny:
         prompts, prompt_tokens, new_tokens = 4, 8, 6
@@ -111,14 +177,19 @@ def main() -> None:
     merging = MergedSampling(model)
     vocab = model.config.vocab_size
     ids = torch.randint(3, vocab, (prompts, prompt_tokens), device=device)
-    seconds: dict[str, list[float]] = {"apart": [], "merged": []}
-    for variant in seconds:  # warm-up
-        time_generation(model, ids, new_tokens, merging if variant == "merged" else None)
-    for _ in range(args.repeats):
-        for variant in seconds:
-            seconds[variant].append(
-                time_generation(model, ids, new_tokens, merging if variant == "merged" else None)
-            )
+    seconds = time_variants(model, ids, new_tokens, merging, args.repeats)
+    print(f"alone: {dict((v, [round(x, 3) for x in t]) for v, t in seconds.items())}", flush=True)
+    loaded: dict[str, list[float]] | None = None
+    if args.with_load:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            worker = start_load(args, device, Path(scratch) / "ready")
+            try:
+                loaded = time_variants(model, ids, new_tokens, merging, args.repeats)
+            finally:
+                worker.kill()
+                worker.wait()
     median = {v: statistics.median(s) for v, s in seconds.items()}
     tokens = prompts * new_tokens
     result = {
@@ -137,6 +208,17 @@ def main() -> None:
         f"{prompts} x {new_tokens} tokens on {device}: apart {median['apart']:.2f} s, merged "
         f"{median['merged']:.2f} s, {result['merged_speedup']:.2f}x"
     )
+    if loaded is not None:
+        loaded_median = {v: statistics.median(s) for v, s in loaded.items()}
+        result["with_load"] = {
+            "seconds": loaded,
+            "median_seconds": loaded_median,
+            "merged_speedup": loaded_median["apart"] / loaded_median["merged"],
+        }
+        print(
+            f"beside a training process: apart {loaded_median['apart']:.2f} s, merged "
+            f"{loaded_median['merged']:.2f} s, {result['with_load']['merged_speedup']:.2f}x"
+        )
     result["machine"] = describe_machine()
     write_json(args.json, result)
 

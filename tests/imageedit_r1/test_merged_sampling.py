@@ -153,7 +153,7 @@ def _lora_modules(model):
     return [m for m in model.modules() if hasattr(m, "lora_A") and hasattr(m, "merged")]
 
 
-def test_sampling_bench_times_both_variants_on_a_tiny_model(tmp_path):
+def test_sampling_bench_times_both_variants_alone_and_beside_training_on_a_tiny_model(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
@@ -167,6 +167,7 @@ def test_sampling_bench_times_both_variants_on_a_tiny_model(tmp_path):
             "--tiny",
             "--repeats",
             "2",
+            "--with-load",
             "--json",
             str(out),
         ],
@@ -181,6 +182,10 @@ def test_sampling_bench_times_both_variants_on_a_tiny_model(tmp_path):
     assert {v: len(s) for v, s in report["seconds"].items()} == {"apart": 2, "merged": 2}
     assert report["merged_speedup"] == report["median_seconds"]["apart"] / report["median_seconds"]["merged"]
     assert report["tokens_per_second"]["merged"] == 4 * 6 / report["median_seconds"]["merged"]
+    loaded = report["with_load"]  # timed again beside a training process
+    assert {v: len(s) for v, s in loaded["seconds"].items()} == {"apart": 2, "merged": 2}
+    assert loaded["merged_speedup"] == loaded["median_seconds"]["apart"] / loaded["median_seconds"]["merged"]
+    assert "beside a training process:" in done.stdout
 
 
 @pytest.mark.parametrize(
