@@ -112,14 +112,14 @@ def train_in_a_loop(tiny: bool, rank: int, device: str, ready: Path) -> None:
             ready.write_text("3")
 
 
-def start_load(args: argparse.Namespace, device: str, ready: Path) -> Any:
-    import os
+def start_load(args: argparse.Namespace, ready: Path) -> Any:
+    """The background trainer as a second process; it picks the same device from the same flags."""
     import subprocess
 
     command = [sys.executable, __file__, "--load-worker", str(ready), "--rank", str(args.rank)]
     if args.tiny:
         command.append("--tiny")
-    worker = subprocess.Popen(command, env={**os.environ, "R1_SAMPLING_DEVICE": device})
+    worker = subprocess.Popen(command)
     deadline = time.monotonic() + 600
     while not ready.exists():
         if worker.poll() is not None:
@@ -159,8 +159,6 @@ def main() -> None:
     parser.add_argument("--json", help="write the result here ('-': stdout)")
     args = parser.parse_args()
 
-    import os
-
     import torch
 
     from bench.machine_info import describe_machine, write_json
@@ -168,7 +166,7 @@ def main() -> None:
 
     device = "cuda" if torch.cuda.is_available() and not args.tiny else "cpu"
     if args.load_worker:
-        train_in_a_loop(args.tiny, args.rank, os.environ.get("R1_SAMPLING_DEVICE", device), args.load_worker)
+        train_in_a_loop(args.tiny, args.rank, device, args.load_worker)
         return
     prompts, prompt_tokens, new_tokens = args.prompts, args.prompt_tokens, args.new_tokens
     if args.tiny:
@@ -184,7 +182,7 @@ def main() -> None:
         import tempfile
 
         with tempfile.TemporaryDirectory() as scratch:
-            worker = start_load(args, device, Path(scratch) / "ready")
+            worker = start_load(args, Path(scratch) / "ready")
             try:
                 loaded = time_variants(model, ids, new_tokens, merging, args.repeats)
             finally:
