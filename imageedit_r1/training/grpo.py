@@ -136,7 +136,10 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     prior = read_progress(config.resume_from) if config.resume_from else {}
     if os.environ.get("RANK", "0") == "0":  # one process rewrites the log (several under accelerate)
         log.restart((checkpoint_step(config.resume_from) or 0) if config.resume_from else 0)
-    began = time.perf_counter() - float(prior.get("seconds", 0.0))
+    before = float(prior.get("seconds", 0.0))  # a resumed run's clock goes on from its checkpoint's
+    # training seconds start when training does (set again in on_train_begin): loading the policy
+    # and building the trainer are not training, so a time budget and `seconds` leave them out
+    began = [time.perf_counter() - before]
     last_save = [time.perf_counter()]
     # where a step's time goes, per logged interval: trl's generate-and-score call (sampling the
     # completions, their log-probabilities, the reward) and, inside it, the reward (executing and
@@ -146,6 +149,8 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
     class JsonlLogger(TrainerCallback):
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             # the first interval starts here, not while the trainer was built (or at step 0 on resume)
+            began[0] = time.perf_counter() - before
+            last_save[0] = time.perf_counter()
             timing.update(
                 rollout=0.0, reward=reward.seconds, step=state.global_step, clock=time.perf_counter()
             )
@@ -157,7 +162,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
                 record = {
                     "stage": f"grpo-{config.reward}",
                     "step": state.global_step,
-                    "seconds": time.perf_counter() - began,
+                    "seconds": time.perf_counter() - began[0],
                 }
                 for key, value in logs.items():
                     name = key.removeprefix("rewards/").removesuffix("/mean")
@@ -170,7 +175,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
             if not (config.time_budget_s or config.save_seconds):
                 return
             now = time.perf_counter()
-            stop = bool(config.time_budget_s) and now - began > config.time_budget_s
+            stop = bool(config.time_budget_s) and now - began[0] > config.time_budget_s
             save = bool(config.save_seconds) and now - last_save[0] >= config.save_seconds
             # decided on each process's own clock, taken by all: otherwise one process would stop
             # or save (both wait for the others) a step before another and the run would hang
@@ -185,7 +190,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
             if state.is_world_process_zero:
                 checkpoint = out / f"checkpoint-{state.global_step}"
                 if checkpoint.is_dir():
-                    write_progress(checkpoint, state.global_step, last_save[0] - began)
+                    write_progress(checkpoint, state.global_step, last_save[0] - began[0])
 
     use_cuda = torch.cuda.is_available()
     args = GRPOConfig(
@@ -256,7 +261,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         "steps": trainer.state.global_step,
         "first_reward": rewards[0] if rewards else math.nan,
         "last_reward": rewards[-1] if rewards else math.nan,
-        "seconds": time.perf_counter() - began,
+        "seconds": time.perf_counter() - began[0],
         "checkpoint": str(final),
         "kl_reference": kl_reference(trainer.model, config.beta),
         "merged_generations": merging.merges if merging else 0,  # generations sampled merged

@@ -196,11 +196,13 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
     log = MetricsLog(out / "metrics.jsonl")
     if accelerator.is_main_process:
         log.restart(start_step)
-    # training time goes on from the checkpoint's, so a resumed run reports the whole run's time
-    began = time.perf_counter() - (float(state.get("seconds", 0.0)) if state is not None else 0.0)
     # the noisy variants are drawn as the run drew them at its start (a resumed run's own random
     # state has moved on), and the rest of the shuffled pass the checkpoint was in comes back
     table = pretokenize(examples, tokenizer, config, random.Random(config.seed) if state is not None else rng)
+    # training time goes on from the checkpoint's, so a resumed run reports the whole run's time;
+    # it starts after the data is tokenised (not training: a branch from a checkpoint would
+    # otherwise be charged for it, `ieval train branch`)
+    began = time.perf_counter() - (float(state.get("seconds", 0.0)) if state is not None else 0.0)
     order: list[int] = list(state.get("order", [])) if state is not None else []
     loss_value = float("nan")
 

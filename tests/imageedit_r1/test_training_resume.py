@@ -299,3 +299,67 @@ def test_the_branch_recipe_through_the_cli_ends_where_the_longer_run_ends(tmp_pa
     long_final = _weights_of(tmp_path / "long" / "final", "model.safetensors")
     assert _same(_weights_of(tmp_path / "branch" / "final", "model.safetensors"), long_final)
     assert not _same(_weights_of(tmp_path / "short" / "final", "model.safetensors"), long_final)
+
+
+SETUP_DELAY = 1.0  # seconds added to a stage's setup below; micro training steps take milliseconds
+
+
+def test_sft_seconds_leave_out_tokenising_the_data_also_on_resume(tmp_path, synth_examples, monkeypatch):
+    """A branch from a checkpoint is charged its training time only (`ieval train branch`)."""
+    import imageedit_r1.training.sft as sft_module
+
+    tokenise = sft_module.pretokenize
+
+    def slow_pretokenize(*args, **kwargs):
+        time.sleep(SETUP_DELAY)
+        return tokenise(*args, **kwargs)
+
+    monkeypatch.setattr(sft_module, "pretokenize", slow_pretokenize)
+    run = tmp_path / "sft"
+    train_sft(synth_examples, _sft_config(run, max_steps=4, save_every=2))
+    at_two = torch_state(run / "checkpoint-2")["seconds"]
+    assert 0 < at_two < SETUP_DELAY  # two micro steps, without the second of tokenising
+    began = time.perf_counter()
+    resumed = train_sft(synth_examples, _sft_config(run, max_steps=4, resume_from=str(run / "checkpoint-2")))
+    # the resumed run's own seconds exclude its tokenising too: they go on from the checkpoint's
+    assert time.perf_counter() - began - (resumed["seconds"] - at_two) >= SETUP_DELAY
+    assert resumed["seconds"] >= at_two
+
+
+def torch_state(checkpoint):
+    import torch
+
+    return torch.load(checkpoint / STATE_FILE, map_location="cpu", weights_only=False)
+
+
+def test_grpo_seconds_and_time_budget_start_with_training_not_with_building_the_trainer(
+    tmp_path, synth_samples, synth_examples, monkeypatch
+):
+    from trl import GRPOTrainer
+
+    sft = tmp_path / "sft"
+    train_sft(synth_examples, _sft_config(sft, max_steps=1, save_every=0))
+    build = GRPOTrainer.__init__
+
+    def slow_init(self, *args, **kwargs):
+        time.sleep(SETUP_DELAY)
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(GRPOTrainer, "__init__", slow_init)
+    pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
+    config = GRPORunConfig(
+        output_dir=str(tmp_path / "grpo"),
+        init_checkpoint=str(sft / "final"),
+        max_steps=50,
+        prompts_per_step=2,
+        num_generations=2,
+        max_completion_length=16,
+        logging_steps=1,
+        time_budget_s=SETUP_DELAY / 2,  # spent by the setup alone if the clock started before it
+    )
+    began = time.perf_counter()
+    summary = train_grpo(synth_examples, pool, config)
+    pool.close()
+    assert time.perf_counter() - began - summary["seconds"] >= SETUP_DELAY
+    # the budget is counted from the first step: training ran past step 1 or took the whole budget
+    assert summary["steps"] > 1 or summary["seconds"] >= SETUP_DELAY / 2
