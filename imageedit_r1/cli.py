@@ -312,6 +312,11 @@ def branch_command(
     sft: str = typer.Option("", help="options of `ieval train sft` for both SFT runs, in one quoted string"),
     grpo: str = typer.Option("", help="options of `ieval train grpo`, in one quoted string"),
     seed: int = typer.Option(0),
+    parallel_arms: bool = typer.Option(
+        False,
+        help="start the short arm and GRPO once checkpoint-K is written, beside the long arm, on the "
+        "second visible GPU (needs --grpo-seconds)",
+    ),
 ) -> None:
     """GRPO against more SFT for the same GPU seconds, both from one SFT checkpoint (one seed of a
     paired comparison; several: `ieval train seeds branch`). Rerun to resume."""
@@ -329,6 +334,7 @@ def branch_command(
         sft_options=shlex.split(sft),
         grpo_options=shlex.split(grpo),
         seed=seed,
+        parallel_arms=parallel_arms,
     )
     try:
         check_config(config)
@@ -348,26 +354,29 @@ def seeds_command(
     out: Path = typer.Option(..., "--out", help="one OUT/seed_S directory and log per seed"),
     gpus: int = typer.Option(None, help="GPUs to spread the runs over (default: all visible; 0: CPU)"),
     per_gpu: int = typer.Option(1, help="runs sharing one GPU (on the CPU: runs at once)"),
+    gpus_per_run: int = typer.Option(
+        1, help="GPUs of each run's own, e.g. 2 for `branch --parallel-arms` (one arm on each)"
+    ),
 ) -> None:
     """Several seeds of one training command at once, one GPU slot each; a rerun skips finished seeds."""
     from rich.console import Console
 
-    from imageedit_r1.training.seeds import SeedsError, check_stage_args, parse_seeds, run_seeds
+    from imageedit_r1.training.seeds import SeedsError, check_stage_args, parse_seeds, run_seeds, slots
 
     console = Console(stderr=True)
     try:
         chosen = parse_seeds(seeds)
         check_stage_args(stage, ctx.args)
+        if gpus is None:
+            import torch
+
+            gpus = torch.cuda.device_count()
+        slots(gpus, per_gpu, gpus_per_run)
     except SeedsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    if gpus is None:
-        import torch
-
-        gpus = torch.cuda.device_count()
-    console.print(
-        f"{len(chosen)} seeds of `ieval train {stage}` on {gpus or 'no'} GPUs, {per_gpu} at a time each"
-    )
+    share = f"{gpus_per_run} to a run" if gpus_per_run > 1 else f"{per_gpu} at a time each"
+    console.print(f"{len(chosen)} seeds of `ieval train {stage}` on {gpus or 'no'} GPUs, {share}")
     runs = run_seeds(
         stage,
         ctx.args,
@@ -378,6 +387,7 @@ def seeds_command(
         on_done=lambda run: console.print(
             f"seed {run.seed}: {run.status} (exit {run.returncode}, {run.seconds:.0f} s) log {run.log}"
         ),
+        gpus_per_run=gpus_per_run,
     )
     failed = [run.seed for run in runs if run.status == "failed"]
     busy = [run.seed for run in runs if run.status == "busy"]

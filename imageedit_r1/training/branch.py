@@ -20,6 +20,12 @@ stage runs as its own ``ieval train`` process (the GPU's memory is freed between
 ``OUT/<stage>.log`` and resumes from its newest checkpoint when the command is run again; a
 stage recorded in ``OUT/branch.json`` is not run again. Shippable float16 copies of the three
 policies are written to ``OUT/export/{long,short,grpo}`` for ``bench/r1_paired_eval.py``.
+
+With ``parallel_arms`` the short arm and GRPO start as soon as the long arm has written
+``checkpoint-K`` and run beside it, on the second visible GPU (the long arm keeps the first; with
+one device or none they share it). That halves the wall-clock time after the branch on a host
+with GPUs to spare, but GRPO's seconds must then be given: the long arm's are not known while it
+trains. ``branch.json`` records both arms' seconds after the branch either way.
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ class BranchConfig:
     sft_options: Sequence[str] = ()  # ieval train sft options of both SFT runs (model, data, lr, ...)
     grpo_options: Sequence[str] = ()  # ieval train grpo options (reward, prompts, temperature, ...)
     seed: int = 0
+    parallel_arms: bool = False  # the short arm and GRPO beside the long arm, from checkpoint-K on
 
 
 def check_config(config: BranchConfig) -> None:
@@ -88,6 +95,11 @@ def check_config(config: BranchConfig) -> None:
                 raise BranchError(f"{name} is set by the branch; leave it out of {flag}")
     if config.grpo_seconds is not None and config.grpo_seconds <= 0:
         raise BranchError(f"--grpo-seconds must be positive, got {config.grpo_seconds}")
+    if config.parallel_arms and config.grpo_seconds is None:
+        raise BranchError(
+            "--parallel-arms needs --grpo-seconds: GRPO starts while the long arm trains, "
+            "before its seconds after the branch are known"
+        )
 
 
 def option_name(arg: str) -> str:
@@ -104,18 +116,63 @@ def checkpoint_seconds(checkpoint: Path) -> float:
     return float(torch.load(checkpoint / STATE_FILE, map_location="cpu", weights_only=False)["seconds"])
 
 
-def run_stage(argv: Sequence[str], log: Path) -> str:
-    """``ieval train ARGV`` as a child process, its output appended to ``log``; returns the output."""
+def _stage_env(device: str | None) -> dict[str, str] | None:
+    return None if device is None else {**os.environ, "CUDA_VISIBLE_DEVICES": device}
+
+
+def _header(argv: Sequence[str], device: str | None) -> tuple[list[str], str]:
     command = [sys.executable, "-m", "harness.cli.main", "train", *argv]
+    where = "" if device is None else f"CUDA_VISIBLE_DEVICES={device} "
+    return command, f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {where}{' '.join(command)}\n"
+
+
+def _failed(argv: Sequence[str], returncode: int, log: Path) -> BranchError:
+    code = BUSY_EXIT if returncode == BUSY_EXIT else 1
+    return BranchError(f"{argv[0]} stage failed (exit {returncode}); see {log}", exit_code=code)
+
+
+def run_stage(argv: Sequence[str], log: Path, device: str | None = None) -> str:
+    """``ieval train ARGV`` as a child process, its output appended to ``log``; returns the output.
+    ``device``: the child's CUDA_VISIBLE_DEVICES (None: as this process has it)."""
+    command, header = _header(argv, device)
     with log.open("a", encoding="utf-8") as handle:
-        handle.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(command)}\n")
+        handle.write(header)
         handle.flush()
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_stage_env(device)
+        )
         handle.write(done.stdout)
     if done.returncode:
-        code = BUSY_EXIT if done.returncode == BUSY_EXIT else 1
-        raise BranchError(f"{argv[0]} stage failed (exit {done.returncode}); see {log}", exit_code=code)
+        raise _failed(argv, done.returncode, log)
     return done.stdout
+
+
+def start_stage(argv: Sequence[str], log: Path, device: str | None = None) -> subprocess.Popen:
+    """``ieval train ARGV`` started in the background, its output appended to ``log``."""
+    command, header = _header(argv, device)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(header)
+    with log.open("a", encoding="utf-8") as handle:  # the child keeps its own copy of the handle
+        return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=_stage_env(device))
+
+
+def wait_for_checkpoint(process: subprocess.Popen, marker: Path, poll: float = 2.0) -> bool:
+    """Wait until ``marker`` exists (True) or ``process`` has ended without it (False)."""
+    while not marker.is_file():
+        if process.poll() is not None:
+            return marker.is_file()
+        time.sleep(poll)
+    return True
+
+
+def arm_devices(visible: str | None, count: int) -> tuple[str | None, str | None]:
+    """CUDA_VISIBLE_DEVICES of the long arm and of the short arm + GRPO, from this process's
+    ``visible`` (None when unset) and the number of GPUs it sees: the first two devices; with
+    fewer than two, (None, None): both arms on the one device (or the CPU)."""
+    ids = [d.strip() for d in visible.split(",") if d.strip()] if visible is not None else None
+    if ids is None:
+        ids = [str(i) for i in range(count)]
+    return (ids[0], ids[1]) if len(ids) >= 2 else (None, None)
 
 
 def last_json(text: str) -> dict[str, Any]:
@@ -132,8 +189,7 @@ def last_json(text: str) -> dict[str, Any]:
 
 def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> dict[str, Any]:
     """Run (or resume) the three stages; returns and writes ``OUT/branch.json``."""
-    from imageedit_r1.policy import export_checkpoint, read_card
-    from imageedit_r1.training.checkpoints import PROGRESS_FILE, complete_checkpoints, latest_checkpoint
+    from imageedit_r1.training.checkpoints import complete_checkpoints, latest_checkpoint
     from imageedit_r1.training.sft import STATE_FILE
 
     check_config(config)
@@ -148,6 +204,7 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         # GRPO's seconds may still change while GRPO has not run (e.g. after "no seconds are left")
         open_keys = () if "grpo" in earlier.get("stages", {}) else ("grpo_seconds",)
         old = {k: v for k, v in earlier.get("config", {}).items() if k not in open_keys}
+        old.setdefault("parallel_arms", False)  # a record made before the option existed
         if old != {k: v for k, v in settings.items() if k not in open_keys}:
             raise BranchError(
                 f"{out} holds a branch run with other settings; rerun with them or use another --out"
@@ -168,14 +225,22 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
     seed = ["--seed", str(config.seed)]
     schedule = ["--lr-schedule", "wsd", "--decay-steps", str(config.decay_steps)]
     branch_point = long / f"checkpoint-{config.branch_at}"
-    if "long" not in stages:
-        report(f"long arm: SFT to {config.max_steps} steps")
-        run_stage(
-            ["sft", *config.sft_options, *schedule, "--max-steps", str(config.max_steps)]
-            + ["--save-every", str(config.save_every), "--keep-checkpoints", "0", "--resume", "latest"]
-            + [*seed, "--out", str(long), "--export", str(export / "long")],
-            out / "long.log",
+    long_argv = (
+        ["sft", *config.sft_options, *schedule, "--max-steps", str(config.max_steps)]
+        + ["--save-every", str(config.save_every), "--keep-checkpoints", "0", "--resume", "latest"]
+        + [*seed, "--out", str(long), "--export", str(export / "long")]
+    )
+    long_device = arms_device = None
+    if config.parallel_arms:
+        import torch
+
+        long_device, arms_device = arm_devices(
+            os.environ.get("CUDA_VISIBLE_DEVICES"), torch.cuda.device_count()
         )
+        where = "one device" if long_device is None else f"devices {long_device} and {arms_device}"
+        report(f"parallel arms on {where}")
+
+    def finish_long() -> None:  # the long arm has ended: keep checkpoint-K, record its seconds
         if not (branch_point / STATE_FILE).is_file():
             raise BranchError(f"the long arm left no complete {branch_point}", exit_code=1)
         total = checkpoint_seconds(long / "final")
@@ -184,63 +249,51 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
             if checkpoint != branch_point:
                 shutil.rmtree(checkpoint)
         record("long", {"seconds": total, "seconds_at_branch": at_branch, "after_branch": total - at_branch})
-    if "short" not in stages:
-        own = latest_checkpoint(short, STATE_FILE)
-        start = "latest" if (short / "final" / STATE_FILE).is_file() else str(own or branch_point)
-        report(f"short arm: SFT from {start} to {config.branch_at + config.decay_steps} steps")
-        run_stage(
-            ["sft", *config.sft_options, *schedule, "--max-steps", str(config.branch_at + config.decay_steps)]
-            + ["--save-every", str(config.save_every), "--resume", start]
-            + [*seed, "--out", str(short), "--export", str(export / "short")],
-            out / "short.log",
-        )
-        after = checkpoint_seconds(short / "final") - stages["long"]["seconds_at_branch"]
-        record("short", {"after_branch": after, "branched_from": str(branch_point)})
-    if "grpo" not in stages:
-        seconds = config.grpo_seconds
-        if seconds is None:
-            seconds = stages["long"]["after_branch"] - stages["short"]["after_branch"]
-            if seconds <= 0:
-                raise BranchError(
-                    f"the short SFT took longer ({stages['short']['after_branch']:.1f} s) than the long arm after "
-                    f"the branch ({stages['long']['after_branch']:.1f} s): no seconds are left for GRPO"
-                )
-        resume = latest_checkpoint(grpo, PROGRESS_FILE)
-        report(
-            f"GRPO from the short arm for {seconds:.1f} s" + (f", resuming from {resume}" if resume else "")
-        )
-        # the seconds bound GRPO, not ieval train grpo's default step count (unless --steps is given)
-        steps = [] if "--steps" in map(option_name, config.grpo_options) else ["--steps", "1000000"]
-        output = run_stage(
-            [
-                "grpo",
-                "--init",
-                str(short / "final"),
-                *steps,
-                *config.grpo_options,
-                "--seconds",
-                f"{seconds:.3f}",
-            ]
-            + (["--resume", str(resume)] if resume else [])
-            + [*seed, "--out", str(grpo)],
-            out / "grpo.log",
-        )
-        result = last_json(output)
-        card = {
-            "stages": ["sft", "grpo"],
-            "smoke": read_card(short / "final").get("smoke") is True,
-            "config": {"branch": settings},
-        }
-        export_checkpoint(grpo / "final", export / "grpo", card)
-        record(
-            "grpo",
-            {
-                "seconds_budget": seconds,
-                "seconds": result.get("seconds"),
-                "steps": result.get("steps"),
-                "last_reward": result.get("last_reward"),
-            },
-        )
+
+    long_process = None
+    try:
+        if "long" not in stages:
+            report(f"long arm: SFT to {config.max_steps} steps")
+            if config.parallel_arms:  # the other arm starts once checkpoint-K is complete
+                long_process = start_stage(long_argv, out / "long.log", long_device)
+                if not wait_for_checkpoint(long_process, branch_point / STATE_FILE):
+                    if long_process.returncode:
+                        raise _failed(long_argv, long_process.returncode, out / "long.log")
+                    raise BranchError(f"the long arm left no complete {branch_point}", exit_code=1)
+            else:
+                run_stage(long_argv, out / "long.log")
+                finish_long()
+        if "short" not in stages:
+            own = latest_checkpoint(short, STATE_FILE)
+            start = "latest" if (short / "final" / STATE_FILE).is_file() else str(own or branch_point)
+            report(f"short arm: SFT from {start} to {config.branch_at + config.decay_steps} steps")
+            run_stage(
+                [
+                    "sft",
+                    *config.sft_options,
+                    *schedule,
+                    "--max-steps",
+                    str(config.branch_at + config.decay_steps),
+                ]
+                + ["--save-every", str(config.save_every), "--resume", start]
+                + [*seed, "--out", str(short), "--export", str(export / "short")],
+                out / "short.log",
+                arms_device,
+            )
+            after = checkpoint_seconds(short / "final") - checkpoint_seconds(branch_point)
+            record("short", {"after_branch": after, "branched_from": str(branch_point)})
+        if "grpo" not in stages:
+            run_grpo(config, stages, grpo, short, out, seed, report, record, arms_device)
+        if long_process is not None:
+            returncode = long_process.wait()
+            long_process = None
+            if returncode:
+                raise _failed(long_argv, returncode, out / "long.log")
+            finish_long()
+    finally:
+        if long_process is not None and long_process.poll() is None:  # the other arm failed
+            long_process.terminate()  # a rerun resumes it from its newest checkpoint
+            long_process.wait()
     summary["exports"] = {arm: str(export / arm) for arm in ("long", "short", "grpo")}
     summary["after_branch"] = {
         "sft_alone": stages["long"]["after_branch"],
@@ -248,3 +301,57 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
     }
     save()
     return summary
+
+
+def run_grpo(
+    config: BranchConfig,
+    stages: dict[str, Any],
+    grpo: Path,
+    short: Path,
+    out: Path,
+    seed: Sequence[str],
+    report: Callable[[str], None],
+    record: Callable[[str, dict[str, Any]], None],
+    device: str | None,
+) -> None:
+    """GRPO from the short arm for the given seconds, or the long arm's after the branch minus the
+    short SFT's; exported to OUT/export/grpo and recorded."""
+    from imageedit_r1.policy import export_checkpoint, read_card
+    from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint
+
+    seconds = config.grpo_seconds
+    if seconds is None:
+        seconds = stages["long"]["after_branch"] - stages["short"]["after_branch"]
+        if seconds <= 0:
+            raise BranchError(
+                f"the short SFT took longer ({stages['short']['after_branch']:.1f} s) than the long arm after "
+                f"the branch ({stages['long']['after_branch']:.1f} s): no seconds are left for GRPO"
+            )
+    resume = latest_checkpoint(grpo, PROGRESS_FILE)
+    report(f"GRPO from the short arm for {seconds:.1f} s" + (f", resuming from {resume}" if resume else ""))
+    # the seconds bound GRPO, not ieval train grpo's default step count (unless --steps is given)
+    steps = [] if "--steps" in map(option_name, config.grpo_options) else ["--steps", "1000000"]
+    output = run_stage(
+        ["grpo", "--init", str(short / "final"), *steps, *config.grpo_options, "--seconds", f"{seconds:.3f}"]
+        + (["--resume", str(resume)] if resume else [])
+        + [*seed, "--out", str(grpo)],
+        out / "grpo.log",
+        device,
+    )
+    result = last_json(output)
+    settings = json.loads(json.dumps(asdict(config)))
+    card = {
+        "stages": ["sft", "grpo"],
+        "smoke": read_card(short / "final").get("smoke") is True,
+        "config": {"branch": settings},
+    }
+    export_checkpoint(grpo / "final", out / "export" / "grpo", card)
+    record(
+        "grpo",
+        {
+            "seconds_budget": seconds,
+            "seconds": result.get("seconds"),
+            "steps": result.get("steps"),
+            "last_reward": result.get("last_reward"),
+        },
+    )

@@ -104,11 +104,23 @@ def stage_command(stage: str, args: Sequence[str], seed: int, out: Path) -> list
     ]
 
 
-def slots(gpus: int, per_gpu: int) -> list[str]:
-    """One CUDA_VISIBLE_DEVICES value per concurrent run ("" for CPU runs)."""
+def slots(gpus: int, per_gpu: int, gpus_per_run: int = 1) -> list[str]:
+    """One CUDA_VISIBLE_DEVICES value per concurrent run ("" for CPU runs): ``per_gpu`` runs share
+    each GPU, or each run gets ``gpus_per_run`` GPUs of its own (e.g. "0,1" and "2,3")."""
     if per_gpu < 1:
         raise SeedsError(f"runs per GPU must be at least 1, got {per_gpu}")
-    return [str(gpu) for gpu in range(gpus) for _ in range(per_gpu)] if gpus > 0 else [""] * per_gpu
+    if gpus_per_run < 1:
+        raise SeedsError(f"GPUs per run must be at least 1, got {gpus_per_run}")
+    if gpus <= 0:
+        return [""] * per_gpu
+    if gpus_per_run > 1:
+        if per_gpu > 1:
+            raise SeedsError("runs share a GPU (--per-gpu) or have several (--gpus-per-run), not both")
+        if gpus_per_run > gpus:
+            raise SeedsError(f"--gpus-per-run {gpus_per_run} needs at least as many GPUs; {gpus} given")
+        starts = range(0, gpus - gpus_per_run + 1, gpus_per_run)
+        return [",".join(str(g) for g in range(first, first + gpus_per_run)) for first in starts]
+    return [str(gpu) for gpu in range(gpus) for _ in range(per_gpu)]
 
 
 def _earlier_runs(summary: Path) -> dict[int, dict]:
@@ -127,10 +139,11 @@ def run_seeds(
     gpus: int = 0,
     per_gpu: int = 1,
     on_done: Callable[[SeedRun], None] | None = None,
+    gpus_per_run: int = 1,
 ) -> list[SeedRun]:
     """Run every seed not done yet, at most ``len(slots)`` at once; write ``out/seeds.json``."""
     check_stage_args(stage, args)
-    free = slots(gpus, per_gpu)
+    free = slots(gpus, per_gpu, gpus_per_run)
     out.mkdir(parents=True, exist_ok=True)
     earlier = _earlier_runs(out / "seeds.json")
 

@@ -112,6 +112,7 @@ def test_two_arms_from_one_checkpoint_with_the_seconds_matched_and_a_resume_per_
         (["--sft", "--max-steps 5"], "--max-steps is set by the branch; leave it out of --sft"),
         (["--grpo", "--seconds=5"], "--seconds is set by the branch; leave it out of --grpo"),
         (["--grpo-seconds", "0"], "--grpo-seconds must be positive"),
+        (["--parallel-arms"], "--parallel-arms needs --grpo-seconds: GRPO starts while the long arm trains"),
     ],
 )
 def test_settings_that_cannot_branch_are_one_line_errors(tmp_path, extra, message):
@@ -159,3 +160,67 @@ def test_grpo_seconds_may_be_set_on_a_rerun_while_grpo_has_not_run(tmp_path, mon
     # once GRPO has run, its seconds are part of the record
     changed = branch(out, "--grpo-seconds", "0.7", grpo=unbounded)
     assert changed.exit_code == 2 and "other settings" in changed.output
+
+
+def test_parallel_arms_run_the_short_arm_and_grpo_on_the_second_device(tmp_path, monkeypatch):
+    """With --parallel-arms each arm's stages see their own device; the records are those of the
+    sequential design, with GRPO's seconds as given."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")  # no such GPUs here: the stages run on the CPU
+    out = tmp_path / "run"
+    result = branch(out, "--parallel-arms", "--grpo-seconds", "0.5")
+    assert result.exit_code == 0, result.output
+    assert "parallel arms on devices 5 and 7" in result.output
+    summary = json.loads((out / "branch.json").read_text())
+    stages = summary["stages"]
+    assert summary["config"]["parallel_arms"] is True
+    assert set(stages) == {"long", "short", "grpo"} and stages["grpo"]["seconds_budget"] == 0.5
+    assert state(out / "long" / "final")["step"] == 8 and state(out / "short" / "final")["step"] == 6
+    assert sorted(p.name for p in (out / "long").glob("checkpoint-*")) == ["checkpoint-4"]
+    at_branch = state(out / "long" / "checkpoint-4")["seconds"]
+    assert stages["short"]["after_branch"] == pytest.approx(
+        state(out / "short" / "final")["seconds"] - at_branch
+    )
+    assert stages["long"]["after_branch"] == pytest.approx(
+        state(out / "long" / "final")["seconds"] - at_branch
+    )
+    for stage, device in (("long", "5"), ("short", "7"), ("grpo", "7")):
+        header = (out / f"{stage}.log").read_text().split("\n=== ", 1)[1].splitlines()[0]
+        assert f" CUDA_VISIBLE_DEVICES={device} " in header
+    assert all((out / "export" / arm / "model.safetensors").is_file() for arm in ("long", "short", "grpo"))
+    # a rerun finds every stage recorded; the sequential design on the same --out is another setting
+    assert branch(out, "--parallel-arms", "--grpo-seconds", "0.5").exit_code == 0
+    assert (out / "long.log").read_text().count("\n=== ") == 1
+    other = branch(out, "--grpo-seconds", "0.5")
+    assert other.exit_code == 2 and "holds a branch run with other settings" in other.output
+
+
+def test_the_other_arm_waits_for_the_checkpoint_not_for_the_long_arm(tmp_path):
+    import subprocess
+    import sys
+
+    from imageedit_r1.training.branch import wait_for_checkpoint
+
+    marker = tmp_path / "checkpoint-4" / "trainer_state.pt"
+    write_then_train = (
+        "import pathlib, sys, time; time.sleep(0.3); p = pathlib.Path(sys.argv[1]); "
+        "p.parent.mkdir(); p.write_text('x'); time.sleep(30)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", write_then_train, str(marker)])
+    try:
+        assert wait_for_checkpoint(process, marker, poll=0.05) is True
+        assert process.poll() is None  # the long arm still trains
+    finally:
+        process.kill()
+        process.wait()
+    # a long arm that ends without writing it: False, no hang
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert wait_for_checkpoint(ended, tmp_path / "never" / "trainer_state.pt", poll=0.05) is False
+
+
+def test_arm_devices_take_the_first_two_visible_devices():
+    from imageedit_r1.training.branch import arm_devices
+
+    assert arm_devices("3, 1,2", 3) == ("3", "1")
+    assert arm_devices(None, 2) == ("0", "1")
+    assert arm_devices("2", 1) == (None, None)  # one device: both arms share it
+    assert arm_devices(None, 0) == (None, None)  # the CPU

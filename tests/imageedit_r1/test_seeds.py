@@ -18,6 +18,13 @@ def test_seed_lists_slots_and_owned_options():
     assert slots(2, 2) == ["0", "0", "1", "1"] and slots(0, 3) == ["", "", ""]
     with pytest.raises(SeedsError, match="at least 1"):
         slots(1, 0)
+    # runs of several GPUs each (branch --parallel-arms): whole groups, a left-over GPU stays idle
+    assert slots(4, 1, 2) == ["0,1", "2,3"] and slots(5, 1, 2) == ["0,1", "2,3"]
+    assert slots(0, 1, 2) == [""]
+    with pytest.raises(SeedsError, match="needs at least as many GPUs; 1 given"):
+        slots(1, 1, 2)
+    with pytest.raises(SeedsError, match="not both"):
+        slots(4, 2, 2)
     with pytest.raises(SeedsError, match="--seed is set per seed"):
         check_stage_args("sft", ["--synth", "8", "--seed", "3"])
     with pytest.raises(SeedsError, match="--out is set per seed"):
@@ -101,4 +108,22 @@ def test_bad_seed_arguments_are_one_line_and_exit_2(tmp_path):
         app, ["train", "seeds", "sft", "--seeds", "0", "--out", str(out), "--", "--seed", "1"]
     )
     assert result.exit_code == 2 and "error: --seed is set per seed by the launcher" in result.output
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "seeds",
+            "branch",
+            "--seeds",
+            "0-1",
+            "--out",
+            str(out),
+            "--gpus",
+            "1",
+            "--gpus-per-run",
+            "2",
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.output == "error: --gpus-per-run 2 needs at least as many GPUs; 1 given\n"
     assert not out.exists()
