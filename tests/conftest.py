@@ -14,3 +14,27 @@ def _reset_process_wide_settings():
 
     judge_config.reset()
     weights.reset()
+
+
+@pytest.fixture
+def run_bench():
+    """Run a script of ``bench/`` as a user does (this interpreter, from the repository root) and
+    check its exit status: ``run_bench("r1_misses.py", path, "--by", "family", expect=0)``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def run(
+        script: str, *args: object, expect: int | None = 0, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
+        command = [sys.executable, str(root / "bench" / script), *map(str, args)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=root, timeout=timeout)
+        if expect is not None:
+            assert done.returncode == expect, (
+                f"exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            )
+        return done
+
+    return run

@@ -5,7 +5,9 @@ setting is compared by several seeds and a checkpoint is chosen on a selection s
 ``ieval train STAGE ARGS --seed S --out OUT/seed_S`` for every seed (an ``--export DIR`` among
 the arguments becomes ``DIR/seed_S``): ``per_gpu`` runs share each
 GPU (the SmolLM2 runs leave most of one idle), each sees only its own GPU
-(``CUDA_VISIBLE_DEVICES``), and without GPUs ``per_gpu`` runs go at once on the CPU.
+(``CUDA_VISIBLE_DEVICES``), and without GPUs ``per_gpu`` runs go at once on the CPU. With
+``gpus_per_run`` > 1 each run sees that many GPUs of its own instead ("0,1", "2,3"; e.g. for
+``branch --parallel-arms``).
 
 A seed whose run ended with exit status 0 is marked done (``OUT/seed_S/.done``) and skipped when
 the same command runs again, so a killed sweep resumes where it stopped; a seed that did not

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def test_concurrency_bench_small_run(tmp_path: Path) -> None:
+def test_concurrency_bench_small_run(tmp_path: Path, run_bench) -> None:
     out = tmp_path / "bench.json"
     args = ["--n", "40", "--latency", "0.05", "--concurrency", "8", "--fault-rate", "0.2", "--json", str(out)]
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "api_concurrency.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_bench("api_concurrency.py", *args, timeout=240)
     report = json.loads(out.read_text())
     assert report["bound_edits_per_s"] == 8 / 0.05
     runs = {run["name"]: run for run in report["runs"]}

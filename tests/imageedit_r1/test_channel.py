@@ -6,8 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -131,12 +129,10 @@ def test_the_channel_objective_trains_on_instructions(tmp_path, synth_examples):
         train_sft(synth_examples, SFTConfig(output_dir=str(tmp_path / "x"), objective="reverse"))
 
 
-def test_the_bench_refuses_a_channel_without_sampled_plans(tmp_path):
+def test_the_bench_refuses_a_channel_without_sampled_plans(tmp_path, run_bench):
     out = tmp_path / "x.json"
-    command = [sys.executable, str(ROOT / "bench" / "r1_paired_eval.py"), "--out", str(out)]
-    command += ["--entry", "a=/nowhere", "--channel", "/nowhere"]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 1
+    args = ["--out", out, "--entry", "a=/nowhere", "--channel", "/nowhere"]
+    done = run_bench("r1_paired_eval.py", *args, expect=1)
     assert done.stderr.strip() == "error: --channel ranks sampled plans: give --vote K as well"
     assert not out.exists()
 
@@ -172,7 +168,7 @@ def _row(exact, forward, channel):
     return {"exact": exact, "usable": [True] * len(exact), "forward": forward, "channel": channel}
 
 
-def test_alpha_is_chosen_on_the_selection_set_and_reported_on_the_test_set(tmp_path):
+def test_alpha_is_chosen_on_the_selection_set_and_reported_on_the_test_set(tmp_path, run_bench):
     sweep = _sweep_module()
     # selection: the greedy plan is wrong where a sampled plan explains the instruction much better,
     # and right where the channel is only slightly against it: alphas from 0.3 to 0.65 fix the first
@@ -213,28 +209,14 @@ def test_alpha_is_chosen_on_the_selection_set_and_reported_on_the_test_set(tmp_p
     sel_path, test_path = tmp_path / "s.json", tmp_path / "t.json"
     sel_path.write_text(json.dumps(select))
     test_path.write_text(json.dumps(test))
-    command = [sys.executable, str(ROOT / "bench" / "r1_verifier_sweep.py"), "--select", str(sel_path)]
-    command += [
-        "--report",
-        str(test_path),
-        "--entry",
-        "p",
-        "--out",
-        str(out),
-        "--plot",
-        str(tmp_path / "v.png"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-2000:]
+    args = ["--select", sel_path, "--report", test_path, "--out", out, "--plot", tmp_path / "v.png"]
+    run_bench("r1_verifier_sweep.py", *args, "--entry", "p")
     assert json.loads(out.read_text())["alpha"] == 0.3 and (tmp_path / "v.png").stat().st_size > 0
-    command[command.index("p")] = "q"
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 1 and done.stderr.strip().startswith(
-        "error: the selection file has no candidates"
-    )
+    done = run_bench("r1_verifier_sweep.py", *args, "--entry", "q", expect=1)
+    assert done.stderr.strip().startswith("error: the selection file has no candidates")
 
 
-def test_the_bench_ranks_sampled_plans_with_a_channel_model(tmp_path, synth_examples):
+def test_the_bench_ranks_sampled_plans_with_a_channel_model(tmp_path, synth_examples, run_bench):
     from imageedit_r1.training.sft import SFTConfig, train_sft
 
     for objective in ("plan", "channel"):
@@ -247,11 +229,9 @@ def test_the_bench_ranks_sampled_plans_with_a_channel_model(tmp_path, synth_exam
         )
         train_sft(synth_examples, config)
     out = tmp_path / "c.json"
-    command = [sys.executable, str(ROOT / "bench" / "r1_paired_eval.py"), "--synth", "4", "--workers", "1"]
-    command += ["--entry", f"p={tmp_path / 'plan' / 'final'}", "--vote", "2", "--channel-alpha", "0.3"]
-    command += ["--channel", str(tmp_path / "channel" / "final"), "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-2000:]
+    args = ["--synth", "4", "--workers", "1", "--entry", f"p={tmp_path / 'plan' / 'final'}", "--vote", "2"]
+    args += ["--channel-alpha", "0.3", "--channel", tmp_path / "channel" / "final", "--out", out]
+    run_bench("r1_paired_eval.py", *args)
     result = json.loads(out.read_text())
     assert result["columns"] == ["p", "p_vote2", "p_any2", "p_channel2"]
     assert result["channel"] == {"checkpoint": str(tmp_path / "channel" / "final"), "alpha": 0.3}

@@ -153,30 +153,9 @@ def _lora_modules(model):
     return [m for m in model.modules() if hasattr(m, "lora_A") and hasattr(m, "merged")]
 
 
-def test_sampling_bench_times_both_variants_alone_and_beside_training_on_a_tiny_model(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
+def test_sampling_bench_times_both_variants_alone_and_beside_training_on_a_tiny_model(tmp_path, run_bench):
     out = tmp_path / "sampling.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(root / "bench" / "r1_sampling.py"),
-            "--tiny",
-            "--repeats",
-            "2",
-            "--with-load",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=root,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_bench("r1_sampling.py", "--tiny", "--repeats", "2", "--with-load", "--json", out, timeout=300)
     report = json.loads(out.read_text())
     assert report["tiny"] is True and report["device"] == "cpu"
     assert {v: len(s) for v, s in report["seconds"].items()} == {"apart": 2, "merged": 2}

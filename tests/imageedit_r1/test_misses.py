@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -46,7 +44,7 @@ def test_misses_are_counted_per_action_family_and_wording():
     ]
 
 
-def test_bad_input_is_refused_with_one_line(tmp_path):
+def test_bad_input_is_refused_with_one_line(tmp_path, run_bench):
     with pytest.raises(r1_misses.MissesError, match="not a synth-edit sample id"):
         r1_misses.sample_of("photo-ops/test/00001")
     with pytest.raises(r1_misses.MissesError, match="a wording is PATTERN=LABEL"):
@@ -62,13 +60,8 @@ def test_bad_input_is_refused_with_one_line(tmp_path):
 
     paired = tmp_path / "p.json"
     paired.write_text(json.dumps(PAIRED))
-    script = [sys.executable, str(ROOT / "bench" / "r1_misses.py"), str(paired)]
-    done = subprocess.run([*script, "--by", "wording"], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2
+    done = run_bench("r1_misses.py", paired, "--by", "wording", expect=2)
     assert done.stdout.strip() == "error: --by wording needs at least one --wording PATTERN=LABEL"
     out = tmp_path / "t.json"
-    done = subprocess.run(
-        [*script, "--by", "family", "--out", str(out)], capture_output=True, text=True, cwd=ROOT
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_bench("r1_misses.py", paired, "--by", "family", "--out", out)
     assert json.loads(out.read_text())["groups"]["outcome"] == {"n": 2, "a": 1, "b": 1}

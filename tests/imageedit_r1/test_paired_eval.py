@@ -183,32 +183,19 @@ def test_a_clear_paired_difference_has_a_small_bootstrap_p_value():
     assert row["b_minus_a_p"] < 0.01
 
 
-def test_nothing_to_evaluate_is_one_line_and_a_non_zero_exit(tmp_path):
-    import subprocess
-    import sys
-
+def test_nothing_to_evaluate_is_one_line_and_a_non_zero_exit(tmp_path, run_bench):
     out = tmp_path / "x.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "r1_paired_eval.py"), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert done.returncode == 1
+    done = run_bench("r1_paired_eval.py", "--out", out, expect=1)
     assert done.stderr.strip() == "error: give at least one --entry NAME=CHECKPOINT or --baseline EDITOR"
     assert not out.exists()
 
 
-def test_a_baseline_alone_is_evaluated_end_to_end(tmp_path):
+def test_a_baseline_alone_is_evaluated_end_to_end(tmp_path, run_bench):
     import json
-    import subprocess
-    import sys
 
     out = tmp_path / "b.json"
-    command = [sys.executable, str(ROOT / "bench" / "r1_paired_eval.py"), "--synth", "4", "--offset", "8"]
-    command += ["--workers", "1", "--baseline", "classic-pipeline", "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-2000:]
+    args = ["--synth", "4", "--offset", "8", "--workers", "1", "--baseline", "classic-pipeline", "--out", out]
+    run_bench("r1_paired_eval.py", *args)
     result = json.loads(out.read_text())
     assert sorted(result["per_sample"]) == [f"synth-edit/test/{i:05d}" for i in range(8, 12)]
     assert result["sample_levels"] == {f"synth-edit/test/{i:05d}": f"L{i % 4 + 1}" for i in range(8, 12)}
@@ -222,10 +209,8 @@ seed_spread = importlib.util.module_from_spec(_spread_spec)
 _spread_spec.loader.exec_module(seed_spread)
 
 
-def test_seed_spread_gives_each_group_its_mean_lowest_and_highest_seed(tmp_path):
+def test_seed_spread_gives_each_group_its_mean_lowest_and_highest_seed(tmp_path, run_bench):
     import json
-    import subprocess
-    import sys
 
     import pytest
 
@@ -246,20 +231,17 @@ def test_seed_spread_gives_each_group_its_mean_lowest_and_highest_seed(tmp_path)
         seed_spread.parse_group("a_s0,a_s1")
     path = tmp_path / "paired.json"
     path.write_text(json.dumps(result), encoding="utf-8")
-    script = str(ROOT / "bench" / "r1_seed_spread.py")
-    run = [sys.executable, script, str(path), "--out", str(tmp_path / "s.png"), "--baseline", "classic"]
-    done = subprocess.run([*run, "--group", "A=a_s0,a_s1"], capture_output=True, text=True, check=True)
+    args = [path, "--out", tmp_path / "s.png", "--baseline", "classic"]
+    done = run_bench("r1_seed_spread.py", *args, "--group", "A=a_s0,a_s1")
     assert "A: L1 0.7500 [0.5000, 1.0000]" in done.stdout and (tmp_path / "s.png").stat().st_size > 0
-    refused = subprocess.run([*run, "--group", "A=a_s9"], capture_output=True, text=True)
-    assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [
+    refused = run_bench("r1_seed_spread.py", *args, "--group", "A=a_s9", expect=1)
+    assert refused.stderr.strip().splitlines() == [
         "error: no column 'a_s9'; the file has a_s0, a_s1, b_s0, classic"
     ]
 
 
-def test_training_curves_read_each_run_and_key_from_a_joined_log(tmp_path):
+def test_training_curves_read_each_run_and_key_from_a_joined_log(tmp_path, run_bench):
     import json
-    import subprocess
-    import sys
 
     import pytest
 
@@ -283,16 +265,11 @@ def test_training_curves_read_each_run_and_key_from_a_joined_log(tmp_path):
         module.curves(rows, ["a"], ["kl"])
     log = tmp_path / "runs_metrics.jsonl"
     log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    script = str(ROOT / "bench" / "r1_training_curves.py")
-    run = [sys.executable, script, str(log), "--out", str(tmp_path / "c.png"), "--run", "a"]
-    done = subprocess.run(
-        [*run, "--key", "reward", "--mark", "7.5"], capture_output=True, text=True, check=True
-    )
+    args = [log, "--out", tmp_path / "c.png", "--run", "a"]
+    done = run_bench("r1_training_curves.py", *args, "--key", "reward", "--mark", "7.5")
     assert done.stdout.strip() == "a: reward 0.5000 -> 0.6000" and (tmp_path / "c.png").stat().st_size > 0
-    refused = subprocess.run([*run, "--run", "z"], capture_output=True, text=True)
-    assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [
-        "error: no run 'z' in the log; it has a, b"
-    ]
+    refused = run_bench("r1_training_curves.py", *args, "--run", "z", expect=1)
+    assert refused.stderr.strip().splitlines() == ["error: no run 'z' in the log; it has a, b"]
 
 
 def test_settings_of_several_runs_compare_per_level_with_run_spread(tmp_path, capsys):
