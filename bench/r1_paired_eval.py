@@ -9,6 +9,8 @@ means and the standard error of each paired difference against the first entry:
 
 Per level, ``difference_se`` is the standard error of the mean of (entry - first) per sample, so
 two checkpoints that miss the same samples are compared on what differs between them alone.
+``--plans`` also keeps each checkpoint's greedy plan per sample (``plans``: name -> sample -> text),
+so the misses of a run whose weights are gone can still be read.
 """
 
 from __future__ import annotations
@@ -127,13 +129,14 @@ def save_share_figure(fig: Any, ax: Any, path: Path, title: str, ylabel: str, **
 
 def voted_scores(
     name: str, checkpoint: str, pool: Any, jobs: list[tuple[str, str, str]], args: argparse.Namespace
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[Any]]]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[Any]]], dict[str, str]]:
     """Greedy, voted and any-of columns of one checkpoint: the greedy plan and ``args.vote``
     sampled plans per sample, all executed; the vote picks among them by outcome. With
     ``args.channel`` (a channel model, ``imageedit_r1.channel``) every candidate also gets its
     forward and channel log-probabilities, and NAME_channelK keeps the candidate the verifier
-    picks at ``args.channel_alpha``. Returns the columns and, per sample, every candidate's plan,
-    exact value, usability and log-probabilities (for choosing alpha on a selection set)."""
+    picks at ``args.channel_alpha``. Returns the columns; per sample, every candidate's plan,
+    exact value, usability and log-probabilities (for choosing alpha on a selection set); and
+    per sample the greedy plan."""
     import torch
 
     from imageedit_r1.channel import channel_prompt, channel_target, completion_logprobs, pick
@@ -194,7 +197,7 @@ def voted_scores(
                 "forward": [round(v, 3) for v in forward[span]],
                 "channel": [round(v, 3) for v in channel[span]],
             }
-    return columns, detail
+    return columns, detail, dict(zip((sid for sid, _, _ in jobs), greedy, strict=True))
 
 
 def main() -> None:
@@ -238,6 +241,9 @@ def main() -> None:
     )
     parser.add_argument("--channel-alpha", type=float, default=0.5, help="the verifier's channel weight")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled plans")
+    parser.add_argument(
+        "--plans", action="store_true", help="also keep each checkpoint's greedy plan per sample ('plans')"
+    )
     args = parser.parse_args()
 
     from harness.manifest import device_info
@@ -267,6 +273,7 @@ def main() -> None:
     pool = RolloutPool(corpus.samples, default_toolbox, args.workers)
     per_sample: dict[str, dict[str, float]] = {}
     candidates: dict[str, dict[str, dict[str, list[Any]]]] = {}
+    plans: dict[str, dict[str, str]] = {}
     seconds: dict[str, float] = {}
     try:
         prompts = pool.map(observe, ids)
@@ -275,14 +282,18 @@ def main() -> None:
             start = time.perf_counter()
             if args.vote > 0:
                 with console.status(f"{name}: greedy + {args.vote} sampled plans for {len(jobs)} samples"):
-                    columns, detail = voted_scores(name, checkpoint, pool, jobs, args)
+                    columns, detail, greedy = voted_scores(name, checkpoint, pool, jobs, args)
+                if args.plans:
+                    plans[name] = greedy
                 per_sample.update(columns)
                 if detail:
                     candidates[name] = detail
             else:
                 with console.status(f"{name}: greedy plans for {len(jobs)} samples, executed and scored"):
-                    _, scores, _ = greedy_scores(checkpoint, pool, jobs)
+                    texts, scores, _ = greedy_scores(checkpoint, pool, jobs)
                 per_sample[name] = {sid: s["synth_exact"] for sid, s in zip(ids, scores, strict=True)}
+                if args.plans:
+                    plans[name] = dict(zip(ids, texts, strict=True))
             seconds[name] = time.perf_counter() - start
             console.print(f"{name}: {sum(per_sample[name].values()) / len(ids):.4f} in {seconds[name]:.0f} s")
         for name in args.baseline:
@@ -312,6 +323,8 @@ def main() -> None:
         "sample_levels": levels,
         "columns": names,
     }
+    if plans:
+        result["plans"] = plans
     if candidates:
         result["candidates"] = candidates
         result["channel"] = {"checkpoint": args.channel, "alpha": args.channel_alpha}

@@ -89,7 +89,12 @@ def merge(
     for result in results:
         levels.update(result.get("sample_levels", {}))
     levels = {sid: paired_eval.sample_level(sid, levels) for sid in ids}
-    return {
+    plans: dict[str, dict[str, str]] = {}  # greedy plans (r1_paired_eval.py --plans) of the kept columns
+    for result in results:
+        for name, texts in result.get("plans", {}).items():
+            if name in names:
+                plans.setdefault(name, texts)
+    merged = {
         "what": results[0].get("what", ""),
         "merged_from": [result.get("entries", {}) for result in results],
         "averages": dict(averages or {}),
@@ -99,6 +104,7 @@ def merge(
         "sample_levels": levels,
         "columns": names,
     }
+    return {**merged, "plans": plans} if plans else merged
 
 
 def column_colors(count: int) -> list:

@@ -231,8 +231,10 @@ def test_the_bench_ranks_sampled_plans_with_a_channel_model(tmp_path, synth_exam
     out = tmp_path / "c.json"
     args = ["--synth", "4", "--workers", "1", "--entry", f"p={tmp_path / 'plan' / 'final'}", "--vote", "2"]
     args += ["--channel-alpha", "0.3", "--channel", tmp_path / "channel" / "final", "--out", out]
-    run_bench("r1_paired_eval.py", *args)
+    run_bench("r1_paired_eval.py", *args, "--plans")
     result = json.loads(out.read_text())
+    # --plans keeps the greedy plan, the first of each sample's candidates
+    assert result["plans"]["p"] == {sid: row["plans"][0] for sid, row in result["candidates"]["p"].items()}
     assert result["columns"] == ["p", "p_vote2", "p_any2", "p_channel2"]
     assert result["channel"] == {"checkpoint": str(tmp_path / "channel" / "final"), "alpha": 0.3}
     candidates = result["candidates"]["p"]

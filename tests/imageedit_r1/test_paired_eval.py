@@ -81,6 +81,29 @@ def test_files_of_the_same_samples_merge_into_one_paired_table(tmp_path):
     assert merged["levels"]["L1"]["a_minus_b"] == -0.5 and merged["levels"]["all"]["a_minus_b"] == 0.0
     paired_merge.plot_differences(merged, tmp_path / "d.png", "t")
     assert (tmp_path / "d.png").stat().st_size > 0
+    assert "plans" not in merged  # neither file kept plans
+    # greedy plans (r1_paired_eval.py --plans) travel with their columns; a dropped column's do not
+    first["plans"] = {"a": {"s1": "A1"}, "b": {"s1": "B1"}}
+    second["plans"] = {"a": {"s1": "other"}, "c": {"s1": "C1"}}
+    kept = paired_merge.merge([first, second], reference="b", keep=["a"])
+    assert kept["plans"] == {"a": {"s1": "A1"}, "b": {"s1": "B1"}}  # "a" as the first file has it
+
+
+def test_greedy_plans_are_kept_per_sample_with_plans(tmp_path, run_bench, synth_examples):
+    import json
+
+    from imageedit_r1.training.sft import SFTConfig, train_sft
+
+    config = SFTConfig(output_dir=str(tmp_path / "plan"), model_size="micro", max_steps=3, batch_size=4)
+    train_sft(synth_examples, config)
+    out = tmp_path / "p.json"
+    args = ["--synth", "4", "--workers", "1", "--entry", f"m={tmp_path / 'plan' / 'final'}", "--out", out]
+    run_bench("r1_paired_eval.py", *args, "--plans")
+    result = json.loads(out.read_text())
+    assert sorted(result["plans"]["m"]) == sorted(result["per_sample"])
+    assert all(isinstance(text, str) for text in result["plans"]["m"].values())
+    run_bench("r1_paired_eval.py", *args)  # without the option, no plans are kept
+    assert "plans" not in json.loads(out.read_text())
 
 
 def test_files_of_other_samples_or_a_missing_reference_are_refused():
