@@ -150,9 +150,9 @@ def run_stage(argv: Sequence[str], log: Path, device: str | None = None) -> str:
 def start_stage(argv: Sequence[str], log: Path, device: str | None = None) -> subprocess.Popen:
     """``ieval train ARGV`` started in the background, its output appended to ``log``."""
     command, header = _header(argv, device)
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(header)
     with log.open("a", encoding="utf-8") as handle:  # the child keeps its own copy of the handle
+        handle.write(header)
+        handle.flush()
         return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=_stage_env(device))
 
 
