@@ -224,3 +224,19 @@ def test_arm_devices_take_the_first_two_visible_devices():
     assert arm_devices(None, 2) == ("0", "1")
     assert arm_devices("2", 1) == (None, None)  # one device: both arms share it
     assert arm_devices(None, 0) == (None, None)  # the CPU
+
+
+def test_a_failing_grpo_arm_stops_the_long_arm_beside_it(tmp_path):
+    """With --parallel-arms, GRPO failing ends the command with one line and stops the long arm,
+    which a rerun would resume from its newest checkpoint."""
+    out = tmp_path / "run"
+    command = ["train", "branch", "--out", str(out), "--max-steps", "20000", "--branch-at", "100"]
+    command += ["--decay-steps", "2", "--save-every", "100", "--parallel-arms", "--grpo-seconds", "1"]
+    command += ["--sft", SFT, "--grpo", GRPO + " --reward no-such-reward"]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1
+    assert f"error: grpo stage failed (exit 1); see {out / 'grpo.log'}" in result.output
+    # the long arm (20,000 micro steps) was stopped long before its end, and is not recorded
+    assert not (out / "long" / "final").exists()
+    assert (out / "long" / "checkpoint-100" / "trainer_state.pt").is_file()
+    assert set(json.loads((out / "branch.json").read_text())["stages"]) == {"short"}
