@@ -131,6 +131,11 @@ def sft_command(
         help="also write a shippable copy of the final checkpoint here: float16 weights (an adapter "
         "stays an adapter), tokenizer and a card (imageedit_r1.json) with these options",
     ),
+    data_cache: Path = typer.Option(
+        None,
+        help="keep the training plans in this file: the first run writes it, later runs with the "
+        "same --synth, --photo and --subjects read it instead of building the plans again",
+    ),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
     options = {k: str(v) if isinstance(v, Path) else v for k, v in locals().items()}
@@ -144,6 +149,7 @@ def sft_command(
     from imageedit_r1.policy import CARD_FILE
     from imageedit_r1.training.checkpoints import latest_checkpoint
     from imageedit_r1.training.corpus import build_corpus, graph_examples
+    from imageedit_r1.training.data_cache import DataCacheError, load_or_build
     from imageedit_r1.training.sft import LR_SCHEDULES, STATE_FILE, SFTConfig, train_sft
 
     _check_choice("--lr-schedule", lr_schedule, LR_SCHEDULES)
@@ -163,14 +169,25 @@ def sft_command(
             typer.echo(
                 f"resuming from {newest}" if newest else "no complete checkpoint in --out: fresh start"
             )
-        # the suite's own train split (generator seed 0); --seed draws only the training randomness
-        examples, skipped = (
-            graph_examples(synth, "train", workers=workers, subjects=subjects) if synth else ([], [])
-        )
-        if photo:
-            corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
-            examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
-        typer.echo(f"{len(examples)} training plans ({len(skipped)} samples skipped)")
+
+        def build() -> tuple[list, list[str]]:
+            # the suite's own train split (generator seed 0); --seed draws only the training randomness
+            examples, skipped = (
+                graph_examples(synth, "train", workers=workers, subjects=subjects) if synth else ([], [])
+            )
+            if photo:
+                corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
+                examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
+            return examples, skipped
+
+        settings = {"split": "train", "synth": synth, "photo": photo, "photo_repeat": 3, "subjects": subjects}
+        try:
+            examples, skipped, cached = load_or_build(data_cache, settings, build)
+        except DataCacheError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        read = f", read from {data_cache}" if cached else ""
+        typer.echo(f"{len(examples)} training plans ({len(skipped)} samples skipped{read})")
         config = SFTConfig(
             output_dir=str(out),
             model_size=model_size,
@@ -204,7 +221,8 @@ def _export_sft(final: Path, target: Path, options: dict) -> None:
     state; the card records the training options (not where the run wrote, nor how many workers)."""
     from imageedit_r1.policy import export_checkpoint, is_smoke_model
 
-    config = {k: v for k, v in options.items() if k not in ("out", "export", "resume", "workers")}
+    where = ("out", "export", "resume", "workers", "data_cache")
+    config = {k: v for k, v in options.items() if k not in where}
     smoke = is_smoke_model(options["model_size"], options["base_model"])
     path = export_checkpoint(final, target, {"stages": ["sft"], "smoke": smoke, "config": config})
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

@@ -8,7 +8,8 @@ grow from the same checkpoint of one run, so each seed gives a paired difference
    last ``decay_steps``, a checkpoint every ``save_every`` steps (all kept while it trains, so a
    crash resumes; once it is final, only ``checkpoint-K`` stays);
 2. **short**: from long's ``checkpoint-K`` (K = ``branch_at``, still at the constant learning
-   rate), SFT to K + ``decay_steps`` with the same decay;
+   rate), SFT to K + ``decay_steps`` with the same decay, on the training plans the long arm built
+   (``OUT/sft_plans.pkl``, ``--data-cache``);
 3. **grpo**: ``ieval train grpo`` from short's final checkpoint, for the GPU seconds the long arm
    spent after the branch minus those the short SFT spent (or a given ``grpo_seconds``); the
    seconds alone bound it unless ``--steps`` is among the GRPO options.
@@ -45,9 +46,10 @@ from imageedit_r1.training.run_lock import BUSY_EXIT
 
 # options the branch sets for its stages; given in --sft or --grpo they would break the design
 SFT_OWNED = ("--max-steps", "--lr-schedule", "--decay-steps", "--save-every", "--keep-checkpoints")
-SFT_OWNED += ("--resume", "--seed", "--out", "--export")
+SFT_OWNED += ("--resume", "--seed", "--out", "--export", "--data-cache")
 GRPO_OWNED = ("--init", "--out", "--seconds", "--resume", "--seed")
 SUMMARY = "branch.json"
+DATA_CACHE = "sft_plans.pkl"  # the SFT runs' training plans, built by the first (--data-cache)
 
 
 class BranchError(ValueError):
@@ -224,9 +226,11 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
 
     seed = ["--seed", str(config.seed)]
     schedule = ["--lr-schedule", "wsd", "--decay-steps", str(config.decay_steps)]
+    # both SFT runs train on the same plans: the long arm builds them once, the short arm reads them
+    data = ["--data-cache", str(out / DATA_CACHE)]
     branch_point = long / f"checkpoint-{config.branch_at}"
     long_argv = (
-        ["sft", *config.sft_options, *schedule, "--max-steps", str(config.max_steps)]
+        ["sft", *config.sft_options, *schedule, *data, "--max-steps", str(config.max_steps)]
         + ["--save-every", str(config.save_every), "--keep-checkpoints", "0", "--resume", "latest"]
         + [*seed, "--out", str(long), "--export", str(export / "long")]
     )
@@ -267,14 +271,9 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
             own = latest_checkpoint(short, STATE_FILE)
             start = "latest" if (short / "final" / STATE_FILE).is_file() else str(own or branch_point)
             report(f"short arm: SFT from {start} to {config.branch_at + config.decay_steps} steps")
+            short_steps = str(config.branch_at + config.decay_steps)
             run_stage(
-                [
-                    "sft",
-                    *config.sft_options,
-                    *schedule,
-                    "--max-steps",
-                    str(config.branch_at + config.decay_steps),
-                ]
+                ["sft", *config.sft_options, *schedule, *data, "--max-steps", short_steps]
                 + ["--save-every", str(config.save_every), "--resume", start]
                 + [*seed, "--out", str(short), "--export", str(export / "short")],
                 out / "short.log",

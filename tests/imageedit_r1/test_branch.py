@@ -60,6 +60,9 @@ def test_two_arms_from_one_checkpoint_with_the_seconds_matched_and_a_resume_per_
     assert sorted(p.name for p in (out / "long").glob("checkpoint-*")) == ["checkpoint-4"]
     assert (out / "long" / "checkpoint-4" / "trainer_state.pt").is_file()
     assert stages["short"]["branched_from"] == str(out / "long" / "checkpoint-4")
+    # the long arm built the training plans, the short arm read them back
+    assert f"read from {out / 'sft_plans.pkl'})" in (out / "short.log").read_text()
+    assert "read from" not in (out / "long.log").read_text()
     # both arms count their seconds from the shared checkpoint's
     at_branch = state(out / "long" / "checkpoint-4")["seconds"]
     assert stages["long"]["seconds_at_branch"] == at_branch
@@ -110,6 +113,7 @@ def test_two_arms_from_one_checkpoint_with_the_seconds_matched_and_a_resume_per_
         (["--branch-at", "3"], "--branch-at 3 is no multiple of --save-every 2"),
         (["--decay-steps", "4"], "--branch-at 4 + --decay-steps 4 must stay below --max-steps 8"),
         (["--sft", "--max-steps 5"], "--max-steps is set by the branch; leave it out of --sft"),
+        (["--sft", "--data-cache /tmp/x"], "--data-cache is set by the branch; leave it out of --sft"),
         (["--grpo", "--seconds=5"], "--seconds is set by the branch; leave it out of --grpo"),
         (["--grpo-seconds", "0"], "--grpo-seconds must be positive"),
         (["--parallel-arms"], "--parallel-arms needs --grpo-seconds: GRPO starts while the long arm trains"),
