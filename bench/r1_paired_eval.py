@@ -9,8 +9,9 @@ means and the standard error of each paired difference against the first entry:
 
 Per level, ``difference_se`` is the standard error of the mean of (entry - first) per sample, so
 two checkpoints that miss the same samples are compared on what differs between them alone.
-``--plans`` also keeps each checkpoint's greedy plan per sample (``plans``: name -> sample -> text),
-so the misses of a run whose weights are gone can still be read.
+``--plans`` also keeps each checkpoint's greedy plan per sample (``plans``: name -> sample -> text)
+and each sample's prompt (``prompts``: the instruction and the region list whose handles the plans
+name), so the misses of a run whose weights are gone can still be read.
 """
 
 from __future__ import annotations
@@ -242,7 +243,9 @@ def main() -> None:
     parser.add_argument("--channel-alpha", type=float, default=0.5, help="the verifier's channel weight")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled plans")
     parser.add_argument(
-        "--plans", action="store_true", help="also keep each checkpoint's greedy plan per sample ('plans')"
+        "--plans",
+        action="store_true",
+        help="also keep each checkpoint's greedy plan per sample ('plans') and each sample's prompt ('prompts')",
     )
     args = parser.parse_args()
 
@@ -323,6 +326,8 @@ def main() -> None:
         "sample_levels": levels,
         "columns": names,
     }
+    if args.plans:
+        result["prompts"] = dict(zip(ids, prompts, strict=True))
     if plans:
         result["plans"] = plans
     if candidates:

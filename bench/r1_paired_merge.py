@@ -104,7 +104,8 @@ def merge(
         "sample_levels": levels,
         "columns": names,
     }
-    return {**merged, "plans": plans} if plans else merged
+    prompts = next((result["prompts"] for result in results if "prompts" in result), None)
+    return {**merged, **({"plans": plans} if plans else {}), **({"prompts": prompts} if prompts else {})}
 
 
 def column_colors(count: int) -> list:

@@ -85,8 +85,10 @@ def test_files_of_the_same_samples_merge_into_one_paired_table(tmp_path):
     # greedy plans (r1_paired_eval.py --plans) travel with their columns; a dropped column's do not
     first["plans"] = {"a": {"s1": "A1"}, "b": {"s1": "B1"}}
     second["plans"] = {"a": {"s1": "other"}, "c": {"s1": "C1"}}
+    second["prompts"] = {"s1": "instruction: x\nregions: o1 red circle small 1 1\nplan:"}
     kept = paired_merge.merge([first, second], reference="b", keep=["a"])
     assert kept["plans"] == {"a": {"s1": "A1"}, "b": {"s1": "B1"}}  # "a" as the first file has it
+    assert kept["prompts"] == second["prompts"]  # the samples' prompts, from the file that kept them
 
 
 def test_greedy_plans_are_kept_per_sample_with_plans(tmp_path, run_bench, synth_examples):
@@ -102,8 +104,11 @@ def test_greedy_plans_are_kept_per_sample_with_plans(tmp_path, run_bench, synth_
     result = json.loads(out.read_text())
     assert sorted(result["plans"]["m"]) == sorted(result["per_sample"])
     assert all(isinstance(text, str) for text in result["plans"]["m"].values())
+    # the prompts hold the region lists whose handles the plans name
+    assert sorted(result["prompts"]) == sorted(result["per_sample"])
+    assert all("regions: o1 " in prompt for prompt in result["prompts"].values())
     run_bench("r1_paired_eval.py", *args)  # without the option, no plans are kept
-    assert "plans" not in json.loads(out.read_text())
+    assert not {"plans", "prompts"} & set(json.loads(out.read_text()))
 
 
 def test_files_of_other_samples_or_a_missing_reference_are_refused():
