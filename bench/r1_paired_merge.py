@@ -104,8 +104,12 @@ def merge(
         "sample_levels": levels,
         "columns": names,
     }
+    if plans:
+        merged["plans"] = plans
     prompts = next((result["prompts"] for result in results if "prompts" in result), None)
-    return {**merged, **({"plans": plans} if plans else {}), **({"prompts": prompts} if prompts else {})}
+    if prompts:
+        merged["prompts"] = prompts  # the samples' prompts: one set, since the files share samples
+    return merged
 
 
 def column_colors(count: int) -> list:

@@ -170,6 +170,8 @@ def sft_command(
                 f"resuming from {newest}" if newest else "no complete checkpoint in --out: fresh start"
             )
 
+        photo_repeat = 3  # each photo-ops plan appears this often among the synth-edit ones
+
         def build() -> tuple[list, list[str]]:
             # the suite's own train split (generator seed 0); --seed draws only the training randomness
             examples, skipped = (
@@ -177,10 +179,16 @@ def sft_command(
             )
             if photo:
                 corpus = build_corpus({"photo-ops": photo}, "train", workers=workers)
-                examples, skipped = examples + corpus.examples * 3, skipped + corpus.skipped
+                examples, skipped = examples + corpus.examples * photo_repeat, skipped + corpus.skipped
             return examples, skipped
 
-        settings = {"split": "train", "synth": synth, "photo": photo, "photo_repeat": 3, "subjects": subjects}
+        settings = {
+            "split": "train",
+            "synth": synth,
+            "photo": photo,
+            "photo_repeat": photo_repeat,
+            "subjects": subjects,
+        }
         try:
             examples, skipped, cached = load_or_build(data_cache, settings, build)
         except DataCacheError as exc:

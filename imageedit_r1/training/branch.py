@@ -197,7 +197,7 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
     check_config(config)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    long, short, grpo, export = out / "long", out / "short", out / "grpo", out / "export"
+    long, short, export = out / "long", out / "short", out / "export"
     summary_path = out / SUMMARY
     settings = json.loads(json.dumps(asdict(config)))  # as branch.json stores them (lists, not tuples)
     summary: dict[str, Any] = {"config": settings, "stages": {}}
@@ -270,8 +270,8 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         if "short" not in stages:
             own = latest_checkpoint(short, STATE_FILE)
             start = "latest" if (short / "final" / STATE_FILE).is_file() else str(own or branch_point)
-            report(f"short arm: SFT from {start} to {config.branch_at + config.decay_steps} steps")
             short_steps = str(config.branch_at + config.decay_steps)
+            report(f"short arm: SFT from {start} to {short_steps} steps")
             run_stage(
                 ["sft", *config.sft_options, *schedule, *data, "--max-steps", short_steps]
                 + ["--save-every", str(config.save_every), "--resume", start]
@@ -282,7 +282,7 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
             after = checkpoint_seconds(short / "final") - checkpoint_seconds(branch_point)
             record("short", {"after_branch": after, "branched_from": str(branch_point)})
         if "grpo" not in stages:
-            run_grpo(config, stages, grpo, short, out, seed, report, record, arms_device)
+            run_grpo(config, settings, stages, record, report, arms_device)
         if long_process is not None:
             returncode = long_process.wait()
             long_process = None
@@ -304,20 +304,19 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
 
 def run_grpo(
     config: BranchConfig,
+    settings: dict[str, Any],
     stages: dict[str, Any],
-    grpo: Path,
-    short: Path,
-    out: Path,
-    seed: Sequence[str],
-    report: Callable[[str], None],
     record: Callable[[str, dict[str, Any]], None],
+    report: Callable[[str], None],
     device: str | None,
 ) -> None:
     """GRPO from the short arm for the given seconds, or the long arm's after the branch minus the
-    short SFT's; exported to OUT/export/grpo and recorded."""
+    short SFT's; exported to OUT/export/grpo (its card holds the branch ``settings``) and recorded."""
     from imageedit_r1.policy import export_checkpoint, read_card
     from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint
 
+    out = Path(config.out)
+    short, grpo = out / "short", out / "grpo"
     seconds = config.grpo_seconds
     if seconds is None:
         seconds = stages["long"]["after_branch"] - stages["short"]["after_branch"]
@@ -333,12 +332,11 @@ def run_grpo(
     output = run_stage(
         ["grpo", "--init", str(short / "final"), *steps, *config.grpo_options, "--seconds", f"{seconds:.3f}"]
         + (["--resume", str(resume)] if resume else [])
-        + [*seed, "--out", str(grpo)],
+        + ["--seed", str(config.seed), "--out", str(grpo)],
         out / "grpo.log",
         device,
     )
     result = last_json(output)
-    settings = json.loads(json.dumps(asdict(config)))
     card = {
         "stages": ["sft", "grpo"],
         "smoke": read_card(short / "final").get("smoke") is True,
