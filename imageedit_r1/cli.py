@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from imageedit_r1.training.determinism import prepare_environment
 from imageedit_r1.training.run_lock import BUSY_EXIT, RunBusy, RunLock, claim_run
 
 train_app = typer.Typer(
@@ -69,6 +70,11 @@ def _check_merged_sampling() -> None:
 MERGED_SAMPLING_HELP = (
     "sample the completions with the LoRA adapter merged into the base weights (faster decoding; the "
     "base is restored exactly after each generation; imageedit_r1/training/merged_sampling.py)"
+)
+
+DETERMINISTIC_HELP = (
+    "deterministic GPU kernels while training, so that a rerun with the same seed on the same GPU "
+    "model and software repeats the run exactly (slower; imageedit_r1/training/determinism.py)"
 )
 
 
@@ -136,9 +142,11 @@ def sft_command(
         help="keep the training plans in this file: the first run writes it, later runs with the "
         "same --synth, --photo and --subjects read it instead of building the plans again",
     ),
+    deterministic: bool = typer.Option(False, help=DETERMINISTIC_HELP),
 ) -> None:
     """Cold-start SFT on plans converted from train-split ground-truth programs."""
     options = {k: str(v) if isinstance(v, Path) else v for k, v in locals().items()}
+    prepare_environment(deterministic)
     from imageedit_r1.channel import OBJECTIVES
     from imageedit_r1.data import SET_ORDERS, SUBJECT_FORMS
 
@@ -217,6 +225,7 @@ def sft_command(
             keep_checkpoints=keep_checkpoints,
             resume_from=resume,
             seed=seed,
+            deterministic=deterministic,
         )
         summary = train_sft(examples, config)
         typer.echo(json.dumps(summary, indent=1))
@@ -267,9 +276,11 @@ def grpo_command(
     save_seconds: float = typer.Option(0.0, help="> 0: also a checkpoint after this much training time"),
     workers: int = typer.Option(None),
     seed: int = typer.Option(0),
+    deterministic: bool = typer.Option(False, help=DETERMINISTIC_HELP),
 ) -> None:
     """GRPO (trl) with harness metrics as the reward, plan-then-execute. The prompt noise options
     are the pipeline's --grpo-noise, --size-synonyms, --grpo-keep-relations and --grpo-cue-words."""
+    prepare_environment(deterministic)
     from imageedit_r1.editor import checkpoint_problem
 
     if merged_sampling:
@@ -312,6 +323,7 @@ def grpo_command(
             time_budget_s=seconds,
             resume_from=resume,
             seed=seed,
+            deterministic=deterministic,
             save_steps=save_steps,
             save_seconds=save_seconds,
         )
@@ -526,11 +538,13 @@ def pipeline_command(
     sft_batch: int = typer.Option(128),
     sft_lr: float = typer.Option(1.5e-3),
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
+    deterministic: bool = typer.Option(False, help=DETERMINISTIC_HELP),
 ) -> None:
     """Data, SFT, evaluation, GRPO per reward variant, evaluation, baselines: one experiment.
 
     Rerun with the same --out and options to resume one cut short: finished stages are kept,
     unfinished training continues from its newest checkpoint."""
+    prepare_environment(deterministic)
     from imageedit_r1.data import SET_ORDERS, SUBJECT_FORMS
 
     _check_choice("--set-order", set_order, SET_ORDERS)
@@ -572,6 +586,7 @@ def pipeline_command(
         baselines=tuple(b for b in baseline if b != "none"),
         workers=workers,
         seed=seed,
+        deterministic=deterministic,
         init_sft=init_sft,
         grpo_samples=grpo_synth,
         prompts_per_step=prompts_per_step,

@@ -35,6 +35,7 @@ from typing import Any
 
 from imageedit_r1.data import PlanExample
 from imageedit_r1.training.checkpoints import checkpoint_step, read_progress, write_progress
+from imageedit_r1.training.determinism import deterministic_kernels
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 from imageedit_r1.training.merged_sampling import MergedSampling, merged_sampling_problem
 
@@ -60,6 +61,7 @@ class GRPORunConfig:
     save_seconds: float = 0.0  # > 0: also save a checkpoint after this much training time
     keep_checkpoints: int | None = None  # keep only the newest this many checkpoints (None: all)
     merged_sampling: bool = False  # sample with the LoRA adapter merged into the base (merged_sampling.py)
+    deterministic: bool = False  # deterministic kernels while training (determinism.py)
 
 
 def agree(flags: Sequence[bool], device: Any = "cpu") -> list[bool]:
@@ -116,6 +118,11 @@ def step_times(timing: dict[str, float], step: int, reward_seconds: float) -> di
 def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) -> dict[str, Any]:
     """Run GRPO from ``config.init_checkpoint`` on ``examples`` (their samples live in ``pool``, a
     ``RolloutPool``); saves ``output_dir/final`` (safetensors)."""
+    with deterministic_kernels(config.deterministic):
+        return _train(examples, pool, config)
+
+
+def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) -> dict[str, Any]:
     import shutil
 
     import torch
@@ -265,6 +272,7 @@ def train_grpo(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig
         "checkpoint": str(final),
         "kl_reference": kl_reference(trainer.model, config.beta),
         "merged_generations": merging.merges if merging else 0,  # generations sampled merged
+        "deterministic": config.deterministic,
         **(
             {"resumed_from": str(config.resume_from), "seconds_before_resume": prior.get("seconds", 0.0)}
             if config.resume_from

@@ -70,6 +70,7 @@ class PipelineConfig:
     baselines: Sequence[str] = ("classic-pipeline",)
     workers: int = 14
     seed: int = 0
+    deterministic: bool = False  # deterministic kernels in both training stages (determinism.py)
     init_sft: str | None = None  # reuse this SFT checkpoint instead of training one
     mirror: str | None = None  # copy results, logs and exported checkpoints here after every stage
     extra: dict[str, Any] = field(default_factory=dict)
@@ -405,6 +406,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             cue_words=config.cue_words,
             set_order=config.set_order,
             seed=config.seed,
+            deterministic=config.deterministic,
             save_every=config.sft_save_every,
             keep_checkpoints=1,
         )
@@ -469,6 +471,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 beta=config.beta,
                 temperature=config.temperature,
                 seed=config.seed,
+                deterministic=config.deterministic,
                 time_budget_s=config.grpo_seconds,
                 save_steps=10_000,
                 save_seconds=config.grpo_save_seconds,

@@ -22,6 +22,7 @@ from typing import Any
 
 from imageedit_r1.data import PlanExample, order_sets
 from imageedit_r1.training.checkpoints import prune_checkpoints
+from imageedit_r1.training.determinism import deterministic_kernels
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 
 STATE_FILE = "trainer_state.pt"  # written last: its presence marks a complete checkpoint
@@ -53,6 +54,7 @@ class SFTConfig:
     objective: str = "plan"  # 'plan': prompt -> plan; 'channel': scene + plan -> instruction (the verifier)
     mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
+    deterministic: bool = False  # deterministic kernels while training (determinism.py)
     log_every: int = 20
     save_every: int = 0
     keep_checkpoints: int = 0  # > 0: delete all but the newest this many intermediate checkpoints
@@ -129,6 +131,11 @@ def collate(batch: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[s
 
 def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]:
     """Train and save ``output_dir/final``; returns a summary (final loss, steps, seconds)."""
+    with deterministic_kernels(config.deterministic):
+        return _train(examples, config)
+
+
+def _train(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]:
     import torch
     from accelerate import Accelerator
 
@@ -259,6 +266,7 @@ def train_sft(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, A
             "cue_words": config.cue_words,
         },
         "steps": total_steps,
+        "deterministic": config.deterministic,
         "final_loss": loss_value,
         "seconds": time.perf_counter() - began,
         "checkpoint": str(final),
