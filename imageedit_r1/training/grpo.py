@@ -60,7 +60,7 @@ class GRPORunConfig:
     time_budget_s: float | None = None  # stop (and save) once training has run this long
     save_seconds: float = 0.0  # > 0: also save a checkpoint after this much training time
     keep_checkpoints: int | None = None  # keep only the newest this many checkpoints (None: all)
-    merged_sampling: bool = False  # sample with the LoRA adapter merged into the base (merged_sampling.py)
+    merged_sampling: bool = True  # sample with the LoRA adapter merged into the base (merged_sampling.py)
     deterministic: bool = False  # deterministic kernels while training (determinism.py)
 
 

@@ -36,7 +36,10 @@ def merged_sampling_problem() -> str | None:
     """Why merged sampling cannot run in this process, or None."""
     scheme = sharded_training()
     if scheme:
-        return f"merged sampling needs whole weights in every process; it cannot run under {scheme} (use DDP)"
+        return (
+            f"merged sampling needs whole weights in every process; it cannot run under {scheme} "
+            "(use DDP, or --no-merged-sampling / --no-grpo-merged-sampling)"
+        )
     return None
 
 

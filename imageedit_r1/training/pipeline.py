@@ -62,7 +62,7 @@ class PipelineConfig:
     prompts_per_step: int = 16
     generations: int = 8
     grpo_iterations: int = 1  # GRPO's mu: optimisation passes over each generated batch
-    grpo_merged_sampling: bool = False  # sample GRPO's completions with the LoRA adapter merged
+    grpo_merged_sampling: bool = True  # sample GRPO's completions with the LoRA adapter merged
     grpo_lr: float = 5e-5
     beta: float = 0.0  # > 0: KL penalty to the GRPO start (a frozen copy of a LoRA adapter)
     temperature: float = 1.0

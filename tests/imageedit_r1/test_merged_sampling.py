@@ -134,7 +134,7 @@ def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, syn
         "--generations",
         "4",
     ]
-    result = CliRunner().invoke(app, [*command, "--workers", "1", "--merged-sampling"])
+    result = CliRunner().invoke(app, [*command, "--workers", "1"])  # merged sampling is the default
     assert result.exit_code == 0, result.output
     summary, _ = json.JSONDecoder().raw_decode(result.output, result.output.rindex("{\n"))
     assert summary["steps"] == 2 and summary["merged_generations"] == 2  # trl's generation ran merged
@@ -147,6 +147,12 @@ def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, syn
     rows = [json.loads(line) for line in (tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()]
     assert any(row.get("reward_std", 0.0) > 0 for row in rows)  # rewards differed within a group
     assert all(not torch.equal(start[name], trained[name]) for name in start)  # so every LoRA matrix moved
+    # and off when asked: the adapter stays apart while sampling
+    command[command.index("--out") + 1] = str(tmp_path / "grpo_apart")
+    result = CliRunner().invoke(app, [*command, "--workers", "1", "--no-merged-sampling"])
+    assert result.exit_code == 0, result.output
+    summary, _ = json.JSONDecoder().raw_decode(result.output, result.output.rindex("{\n"))
+    assert summary["steps"] == 2 and summary["merged_generations"] == 0
 
 
 def _lora_modules(model):
@@ -177,12 +183,13 @@ def test_sharded_training_refuses_merged_sampling_with_one_line(tmp_path, monkey
 
     monkeypatch.setenv(variable, "true")
     start = tmp_path / "missing-but-never-read"
-    grpo = ["train", "grpo", "--init", str(start), "--out", str(tmp_path / "grpo"), "--merged-sampling"]
-    pipeline = ["train", "pipeline", "--out", str(tmp_path / "run"), "--grpo-merged-sampling"]
-    for command in (grpo, pipeline):
+    grpo = ["train", "grpo", "--init", str(start), "--out", str(tmp_path / "grpo")]
+    pipeline = ["train", "pipeline", "--out", str(tmp_path / "run")]
+    # merged sampling is the default: asked for or not, it is refused with the way out named
+    for command in (grpo, [*grpo, "--merged-sampling"], pipeline, [*pipeline, "--grpo-merged-sampling"]):
         result = CliRunner().invoke(app, command)
         assert result.exit_code == 2
-        assert f"cannot run under {scheme} (use DDP)" in result.output
+        assert f"cannot run under {scheme} (use DDP, or --no-merged-sampling" in result.output
         assert result.output.count("\n") == 1
     assert not (tmp_path / "grpo").exists() and not (tmp_path / "run").exists()
     monkeypatch.setenv(variable, "false")  # set but off: nothing to refuse
