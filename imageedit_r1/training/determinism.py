@@ -20,8 +20,11 @@ GPU is measured by ``bench/r1_repeatability.py`` (docs/PERFORMANCE.md).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
+from typing import Any
 
 CUBLAS_VARIABLE = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_WORKSPACE = ":4096:8"  # one of the two settings cuBLAS documents as reproducible
@@ -31,6 +34,24 @@ def prepare_environment(enabled: bool) -> None:
     """Set the cuBLAS workspace before anything touches CUDA (a command's first step)."""
     if enabled:
         os.environ.setdefault(CUBLAS_VARIABLE, CUBLAS_WORKSPACE)
+
+
+def describe_stack() -> dict[str, Any]:
+    """What a rerun has to match to repeat a run: the code, the packages (with the training ones
+    the harness manifest leaves out), the GPU and its CUDA and cuDNN versions."""
+    from harness.manifest import code_version, device_info, package_versions
+
+    packages = package_versions()
+    for name in ("peft", "accelerate"):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    info: dict[str, Any] = {"code": code_version(), "packages": packages, "device": device_info()}
+    torch = sys.modules.get("torch")  # loaded by the training that calls this
+    if torch is not None and torch.cuda.is_available():
+        info["device"]["cudnn"] = torch.backends.cudnn.version()
+    return info
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from typing import Any
 
 from imageedit_r1.data import PlanExample
 from imageedit_r1.training.checkpoints import checkpoint_step, read_progress, write_progress
-from imageedit_r1.training.determinism import deterministic_kernels
+from imageedit_r1.training.determinism import describe_stack, deterministic_kernels
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 from imageedit_r1.training.merged_sampling import MergedSampling, merged_sampling_problem
 
@@ -273,6 +273,7 @@ def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) ->
         "kl_reference": kl_reference(trainer.model, config.beta),
         "merged_generations": merging.merges if merging else 0,  # generations sampled merged
         "deterministic": config.deterministic,
+        "environment": describe_stack(),
         **(
             {"resumed_from": str(config.resume_from), "seconds_before_resume": prior.get("seconds", 0.0)}
             if config.resume_from

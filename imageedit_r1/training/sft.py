@@ -22,7 +22,7 @@ from typing import Any
 
 from imageedit_r1.data import PlanExample, order_sets
 from imageedit_r1.training.checkpoints import prune_checkpoints
-from imageedit_r1.training.determinism import deterministic_kernels
+from imageedit_r1.training.determinism import describe_stack, deterministic_kernels
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 
 STATE_FILE = "trainer_state.pt"  # written last: its presence marks a complete checkpoint
@@ -267,6 +267,7 @@ def _train(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]
         },
         "steps": total_steps,
         "deterministic": config.deterministic,
+        "environment": describe_stack(),
         "final_loss": loss_value,
         "seconds": time.perf_counter() - began,
         "checkpoint": str(final),

@@ -90,6 +90,11 @@ def test_sft_trains_with_the_setting_asked_for(tmp_path, monkeypatch, synth_exam
     assert seen == [deterministic] * 3  # every training batch
     assert summary["deterministic"] is deterministic
     assert torch.are_deterministic_algorithms_enabled() is False  # the process's setting again
+    # what a rerun has to match: code, packages (training ones too), machine
+    stack = summary["environment"]
+    assert stack["packages"]["torch"] == torch.__version__.split("+")[0]  # the wheel's local tag left out
+    assert {"transformers", "peft", "accelerate"} <= stack["packages"].keys()
+    assert stack["code"]["ieval"] and stack["device"]["cpu_count"] == os.cpu_count()
 
 
 def test_grpo_trains_with_deterministic_kernels(tmp_path, monkeypatch, synth_samples, synth_examples):
@@ -125,6 +130,7 @@ def test_grpo_trains_with_deterministic_kernels(tmp_path, monkeypatch, synth_sam
     )
     summary = train_grpo(synth_examples, pool, config)
     assert summary["steps"] == 2 and summary["deterministic"] is True
+    assert "trl" in summary["environment"]["packages"]
     assert seen == [True, True]  # the reward of each step ran inside the deterministic block
     assert torch.are_deterministic_algorithms_enabled() is False
 
