@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -178,14 +179,15 @@ def arm_devices(visible: str | None, count: int) -> tuple[str | None, str | None
 
 
 def last_json(text: str) -> dict[str, Any]:
-    """The last top-level JSON object a stage printed (its summary), or {}."""
-    start = text.rfind("{\n")
-    while start >= 0:
+    """The last top-level JSON object a stage printed (its summary), or {}. A top-level object
+    opens at the start of a line; the objects nested in it (``"environment": {``) do not."""
+    for match in reversed(list(re.finditer(r"^\{", text, re.MULTILINE))):
         try:
-            value, _ = json.JSONDecoder().raw_decode(text, start)
-            return value if isinstance(value, dict) else {}
+            value, _ = json.JSONDecoder().raw_decode(text, match.start())
         except ValueError:
-            start = text.rfind("{\n", 0, start)
+            continue
+        if isinstance(value, dict):
+            return value
     return {}
 
 

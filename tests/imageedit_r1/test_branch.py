@@ -244,3 +244,15 @@ def test_a_failing_grpo_arm_stops_the_long_arm_beside_it(tmp_path):
     assert not (out / "long" / "final").exists()
     assert (out / "long" / "checkpoint-100" / "trainer_state.pt").is_file()
     assert set(json.loads((out / "branch.json").read_text())["stages"]) == {"short"}
+
+
+def test_last_json_finds_the_summary_not_an_object_nested_in_it():
+    from imageedit_r1.training.branch import last_json
+
+    summary = {"steps": 3, "environment": {"device": {"gpus": ["X"]}, "packages": {"torch": "2"}}}
+    printed = "GRPO on 4 prompts\n{ not json\n" + json.dumps(summary, indent=1) + "\n"
+    assert last_json(printed) == summary
+    # a later one-line object (what `ieval train branch` prints last) is the last one
+    assert last_json(printed + '{"summary": "OUT/branch.json"}\n') == {"summary": "OUT/branch.json"}
+    assert last_json(json.dumps(summary, indent=1)) == summary  # at the very start of the text
+    assert last_json("no summary\n[1, 2]\n") == {}

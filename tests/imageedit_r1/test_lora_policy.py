@@ -24,6 +24,7 @@ from imageedit_r1.policy import (  # noqa: E402
 )
 from imageedit_r1.rollouts import RolloutPool  # noqa: E402
 from imageedit_r1.toolbox import default_toolbox  # noqa: E402
+from imageedit_r1.training.branch import last_json  # noqa: E402
 from imageedit_r1.training.grpo import GRPORunConfig, train_grpo  # noqa: E402
 from imageedit_r1.training.sft import SFTConfig, train_sft  # noqa: E402
 
@@ -151,7 +152,7 @@ def test_grpo_kl_penalty_is_taken_against_the_sft_adapter_not_the_base(
     )
     assert counts and int(counts[1]) == 2 * int(counts[2]) > 0
     # the summary, after trl's log lines (and before any warning the libraries print at the end)
-    grpo, _ = json.JSONDecoder().raw_decode(result.output, result.output.rindex("{\n"))
+    grpo = last_json(result.output)
     assert grpo["kl_reference"] == "start"
     first = json.loads((tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()[0])
     # before the first update the policy is its reference: KL 0 (against the base it would be > 0)

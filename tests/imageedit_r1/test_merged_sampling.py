@@ -11,6 +11,7 @@ pytest.importorskip("trl")
 
 from imageedit_r1.editor import checkpoint_problem  # noqa: E402
 from imageedit_r1.policy import Policy, add_lora, build_model, build_tokenizer  # noqa: E402
+from imageedit_r1.training.branch import last_json  # noqa: E402
 from imageedit_r1.training.merged_sampling import MergedSampling, lora_base_layers  # noqa: E402
 
 
@@ -134,10 +135,12 @@ def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, syn
         "--generations",
         "4",
     ]
-    result = CliRunner().invoke(app, [*command, "--workers", "1"])  # merged sampling is the default
+    # merged sampling is the default; deterministic kernels go with it
+    result = CliRunner().invoke(app, [*command, "--workers", "1", "--deterministic"])
     assert result.exit_code == 0, result.output
-    summary, _ = json.JSONDecoder().raw_decode(result.output, result.output.rindex("{\n"))
+    summary = last_json(result.output)
     assert summary["steps"] == 2 and summary["merged_generations"] == 2  # trl's generation ran merged
+    assert summary["deterministic"] is True
     assert math.isfinite(summary["last_reward"])
     final = tmp_path / "grpo" / "final"
     assert (final / "adapter_model.safetensors").exists() and checkpoint_problem(str(final)) is None
@@ -151,7 +154,7 @@ def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, syn
     command[command.index("--out") + 1] = str(tmp_path / "grpo_apart")
     result = CliRunner().invoke(app, [*command, "--workers", "1", "--no-merged-sampling"])
     assert result.exit_code == 0, result.output
-    summary, _ = json.JSONDecoder().raw_decode(result.output, result.output.rindex("{\n"))
+    summary = last_json(result.output)
     assert summary["steps"] == 2 and summary["merged_generations"] == 0
 
 
