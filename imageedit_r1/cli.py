@@ -6,6 +6,7 @@ Only light modules are imported here; torch, transformers and trl load inside th
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -72,6 +73,17 @@ MERGED_SAMPLING_HELP = (
     "an H200 (docs/PERFORMANCE.md), for a copy of the adapted base weights in memory; the base is "
     "restored exactly after each generation (imageedit_r1/training/merged_sampling.py)"
 )
+
+
+def _keep_summary(out: Path, summary: dict) -> None:
+    """Print a stage's summary and keep it as OUT/summary.json (written whole, then renamed), so
+    what the run recorded (its seconds, its ``environment``) stays with its checkpoints."""
+    text = json.dumps(summary, indent=1)
+    typer.echo(text)
+    partial = out / "summary.json.partial"
+    partial.write_text(text + "\n", encoding="utf-8")
+    os.replace(partial, out / "summary.json")
+
 
 DETERMINISTIC_HELP = (
     "deterministic GPU kernels while training, so that a rerun with the same seed on the same GPU "
@@ -229,7 +241,7 @@ def sft_command(
             deterministic=deterministic,
         )
         summary = train_sft(examples, config)
-        typer.echo(json.dumps(summary, indent=1))
+        _keep_summary(out, summary)
         if export:
             _export_sft(Path(summary["checkpoint"]), export, options)
 
@@ -334,7 +346,7 @@ def grpo_command(
             summary = train_grpo(prompts, pool, config)
         finally:
             pool.close()
-        typer.echo(json.dumps(summary, indent=1))
+        _keep_summary(out, summary)
 
 
 @train_app.command("branch")

@@ -179,16 +179,22 @@ def arm_devices(visible: str | None, count: int) -> tuple[str | None, str | None
 
 
 def last_json(text: str) -> dict[str, Any]:
-    """The last top-level JSON object a stage printed (its summary), or {}. A top-level object
-    opens at the start of a line; the objects nested in it (``"environment": {``) do not."""
-    for match in reversed(list(re.finditer(r"^\{", text, re.MULTILINE))):
+    """The last top-level JSON object a stage printed (its summary), or {}. Objects nested in one
+    already read (``"environment": {...}``) are skipped; an object may follow other output on its
+    line (a progress bar that ended without a newline)."""
+    found: dict[str, Any] = {}
+    read_to = 0
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"\{", text):
+        if match.start() < read_to:
+            continue
         try:
-            value, _ = json.JSONDecoder().raw_decode(text, match.start())
+            value, end = decoder.raw_decode(text, match.start())
         except ValueError:
             continue
         if isinstance(value, dict):
-            return value
-    return {}
+            found, read_to = value, end
+    return found
 
 
 def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> dict[str, Any]:

@@ -255,4 +255,6 @@ def test_last_json_finds_the_summary_not_an_object_nested_in_it():
     # a later one-line object (what `ieval train branch` prints last) is the last one
     assert last_json(printed + '{"summary": "OUT/branch.json"}\n') == {"summary": "OUT/branch.json"}
     assert last_json(json.dumps(summary, indent=1)) == summary  # at the very start of the text
+    # after a progress bar that ended without a newline (stderr and stdout in one log)
+    assert last_json("shards: 100%|###| 1/1" + json.dumps(summary, indent=1)) == summary
     assert last_json("no summary\n[1, 2]\n") == {}

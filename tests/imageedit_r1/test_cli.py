@@ -3,6 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from harness.cli.main import app
+from imageedit_r1.training.branch import last_json
 
 
 def test_train_commands_are_registered():
@@ -104,6 +105,11 @@ def test_sft_resume_latest_continues_from_the_newest_checkpoint(tmp_path):
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "no complete checkpoint in --out: fresh start" in first.output
+    # the printed summary is kept with the run, with what a rerun has to match
+    kept = json.loads((out / "summary.json").read_text())
+    assert (
+        kept == last_json(first.output) and kept["steps"] == 6 and "torch" in kept["environment"]["packages"]
+    )
     # checkpoints at steps 2 and 4; only the newest is kept
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-4"]
     whole = load_file(out / "final" / "model.safetensors")

@@ -141,6 +141,7 @@ def test_grpo_trains_with_merged_sampling_through_the_command_line(tmp_path, syn
     summary = last_json(result.output)
     assert summary["steps"] == 2 and summary["merged_generations"] == 2  # trl's generation ran merged
     assert summary["deterministic"] is True
+    assert json.loads((tmp_path / "grpo" / "summary.json").read_text()) == summary  # kept with the run
     assert math.isfinite(summary["last_reward"])
     final = tmp_path / "grpo" / "final"
     assert (final / "adapter_model.safetensors").exists() and checkpoint_problem(str(final)) is None
