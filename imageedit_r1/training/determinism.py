@@ -1,8 +1,9 @@
 """Repeatable training: deterministic kernels for the length of one training stage.
 
 A seed fixes the data order, the noise, the LoRA initialisation and GRPO's sampling, but on a GPU
-some kernels still add in an order that varies from run to run (the memory-efficient attention
-backward, cuBLAS reductions that split across streams), so two runs of one seed can drift apart.
+some kernels may add in an order that varies from run to run (atomic additions, for one), so two
+runs of one seed can drift apart: two SFT runs of one seed on one H200 logged different losses
+from step 60 (docs/PERFORMANCE.md, "Repeatable training"); which kernel does it was not isolated.
 ``deterministic_kernels(True)`` asks torch for deterministic implementations while a stage trains
 and gives the process its previous settings back afterwards:
 
