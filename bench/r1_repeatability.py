@@ -43,7 +43,7 @@ def run_sft(options: list[str], out: Path, seed: int, deterministic: bool, cache
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise SystemExit(f"error: the SFT run into {out} failed (exit {done.returncode}): {tail[0]}")
-    from imageedit_r1.training.branch import last_json
+    from imageedit_r1.training.logs import last_json
 
     summary = last_json(done.stdout)
     summary["wall_seconds"] = time.perf_counter() - started

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from imageedit_r1.training.logs import last_json
 from imageedit_r1.training.run_lock import BUSY_EXIT
 
 # options the branch sets for its stages; given in --sft or --grpo they would break the design
@@ -176,25 +176,6 @@ def arm_devices(visible: str | None, count: int) -> tuple[str | None, str | None
     if ids is None:
         ids = [str(i) for i in range(count)]
     return (ids[0], ids[1]) if len(ids) >= 2 else (None, None)
-
-
-def last_json(text: str) -> dict[str, Any]:
-    """The last top-level JSON object a stage printed (its summary), or {}. Objects nested in one
-    already read (``"environment": {...}``) are skipped; an object may follow other output on its
-    line (a progress bar that ended without a newline)."""
-    found: dict[str, Any] = {}
-    read_to = 0
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", text):
-        if match.start() < read_to:
-            continue
-        try:
-            value, end = decoder.raw_decode(text, match.start())
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            found, read_to = value, end
-    return found
 
 
 def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> dict[str, Any]:

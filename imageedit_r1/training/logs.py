@@ -1,10 +1,12 @@
-"""Training logs: one JSON object per line (flushed per record) and a learning-curve PNG."""
+"""Training logs: one JSON object per line (flushed per record), a learning-curve PNG, and the
+summary a training command prints last, read back from its output."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,3 +103,22 @@ def plot_curves(
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def last_json(text: str) -> dict[str, Any]:
+    """The last top-level JSON object a stage printed (its summary), or {}. Objects nested in one
+    already read (``"environment": {...}``) are skipped; an object may follow other output on its
+    line (a progress bar that ended without a newline)."""
+    found: dict[str, Any] = {}
+    read_to = 0
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"\{", text):
+        if match.start() < read_to:
+            continue
+        try:
+            value, end = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found, read_to = value, end
+    return found

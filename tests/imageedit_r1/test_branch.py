@@ -247,7 +247,7 @@ def test_a_failing_grpo_arm_stops_the_long_arm_beside_it(tmp_path):
 
 
 def test_last_json_finds_the_summary_not_an_object_nested_in_it():
-    from imageedit_r1.training.branch import last_json
+    from imageedit_r1.training.logs import last_json
 
     summary = {"steps": 3, "environment": {"device": {"gpus": ["X"]}, "packages": {"torch": "2"}}}
     printed = "GRPO on 4 prompts\n{ not json\n" + json.dumps(summary, indent=1) + "\n"

@@ -3,7 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from harness.cli.main import app
-from imageedit_r1.training.branch import last_json
+from imageedit_r1.training.logs import last_json
 
 
 def test_train_commands_are_registered():

@@ -24,8 +24,8 @@ from imageedit_r1.policy import (  # noqa: E402
 )
 from imageedit_r1.rollouts import RolloutPool  # noqa: E402
 from imageedit_r1.toolbox import default_toolbox  # noqa: E402
-from imageedit_r1.training.branch import last_json  # noqa: E402
 from imageedit_r1.training.grpo import GRPORunConfig, train_grpo  # noqa: E402
+from imageedit_r1.training.logs import last_json  # noqa: E402
 from imageedit_r1.training.sft import SFTConfig, train_sft  # noqa: E402
 
 

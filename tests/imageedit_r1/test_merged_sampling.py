@@ -11,7 +11,7 @@ pytest.importorskip("trl")
 
 from imageedit_r1.editor import checkpoint_problem  # noqa: E402
 from imageedit_r1.policy import Policy, add_lora, build_model, build_tokenizer  # noqa: E402
-from imageedit_r1.training.branch import last_json  # noqa: E402
+from imageedit_r1.training.logs import last_json  # noqa: E402
 from imageedit_r1.training.merged_sampling import MergedSampling, lora_base_layers  # noqa: E402
 
 
