@@ -60,15 +60,16 @@ def channel_example(example: PlanExample) -> PlanExample:
 def completion_logprobs(
     policy: Any, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 64
 ) -> list[float]:
-    """Sum of log-probabilities of each completion (and the end-of-sequence token) after its prompt,
-    teacher-forced with ``policy``'s model."""
+    """Sum of log-probabilities of each completion (and the end-of-sequence token) after its prompt
+    as the policy reads it (``Policy.observe``), teacher-forced with ``policy``'s model."""
     import torch
 
     if len(prompts) != len(completions):
         raise ValueError("prompts and completions differ in length")
     tokenizer, model = policy.tokenizer, policy.model
     model.eval()
-    prompt_ids = tokenizer(list(prompts), add_special_tokens=False)["input_ids"]
+    observe = getattr(policy, "observe", None) or (lambda prompt: prompt)
+    prompt_ids = tokenizer([observe(p) for p in prompts], add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(list(completions), add_special_tokens=False)["input_ids"]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     out: list[float] = []

@@ -53,6 +53,10 @@ def _claim(out: Path) -> RunLock:
         raise typer.Exit(code=2) from None
 
 
+RULE_DRAFT_HELP = (
+    "show the policy the classical rule grammar's reading of the instruction as a 'draft:' line of "
+    "its prompt (imageedit_r1.drafts); the checkpoint records it, and whoever loads it adds the line"
+)
 CUE_WORDS_HELP = (
     "in the noisy copies, how often a replaced word is one of the train wording's action words "
     "(imageedit_r1.data.cue_words) instead of a random string"
@@ -132,6 +136,12 @@ def sft_command(
         help="'plan': the decomposition policy (prompt -> plan); 'channel': the verifier's channel "
         "model (scene + plan -> instruction, imageedit_r1.channel)",
     ),
+    rule_draft: bool = typer.Option(False, help=RULE_DRAFT_HELP),
+    draft_from: str = typer.Option(
+        "seen",
+        help="with --rule-draft, a noisy training copy shows the draft of the instruction it shows "
+        "('seen') or of the instruction before noise ('clean')",
+    ),
     save_every: int = typer.Option(
         0, help="> 0: a checkpoint-N directory every this many steps (--resume continues from one)"
     ),
@@ -167,6 +177,9 @@ def sft_command(
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     _check_choice("--objective", objective, OBJECTIVES)
     _check_share("--cue-words", cue_words)
+    from imageedit_r1.drafts import DRAFT_SOURCES
+
+    _check_choice("--draft-from", draft_from, DRAFT_SOURCES)
     from imageedit_r1.policy import CARD_FILE
     from imageedit_r1.training.checkpoints import latest_checkpoint
     from imageedit_r1.training.corpus import build_corpus, graph_examples
@@ -234,6 +247,8 @@ def sft_command(
             cue_words=cue_words,
             set_order=set_order,
             objective=objective,
+            rule_draft=rule_draft,
+            draft_from=draft_from,
             save_every=save_every,
             keep_checkpoints=keep_checkpoints,
             resume_from=resume,
@@ -552,6 +567,7 @@ def pipeline_command(
     beta: float = typer.Option(
         0.0, help="GRPO KL penalty to the start policy (with LoRA: a frozen copy of the SFT adapter)"
     ),
+    rule_draft: bool = typer.Option(False, help=RULE_DRAFT_HELP),
     sft_batch: int = typer.Option(128),
     sft_lr: float = typer.Option(1.5e-3),
     mirror: str = typer.Option(None, help="copy results, logs and checkpoints here after every stage"),
@@ -592,6 +608,7 @@ def pipeline_command(
         size_synonyms=size_synonyms,
         keep_relations=keep_relations,
         cue_words=cue_words,
+        rule_draft=rule_draft,
         set_order=set_order,
         subjects=subjects,
         sft_steps=sft_steps,

@@ -116,6 +116,7 @@ class ImageEditR1Editor(BaseEditor):
         self.replans = replans
         self.replan_temperature = replan_temperature
         self._agents: Any = None
+        self._draft = False  # the loaded policy reads the rule draft line (imageedit_r1.drafts)
         self._load_error = ""
         self.card = checkpoint_card(Path(self.checkpoint))
 
@@ -132,6 +133,7 @@ class ImageEditR1Editor(BaseEditor):
         identity = file_sha256(str(found[0]))[:16] if found else self.checkpoint
         return {
             "weights": identity,
+            "rule_draft": _reads_drafts(path),
             "max_new_tokens": self.max_new_tokens,
             "verify": self.verify,
             "greedy": True,
@@ -178,6 +180,7 @@ class ImageEditR1Editor(BaseEditor):
             self._agents = AgentSystem(
                 default_toolbox, generate, verify=self.verify, resample=resample if self.replans > 0 else None
             )
+            self._draft = policy.draft
         return self._agents
 
     def edit(self, requests: Sequence[EditRequest]) -> list[EditResult]:
@@ -197,9 +200,14 @@ class ImageEditR1Editor(BaseEditor):
         return [self._result(run, per_item, smoke) for run in runs]
 
     def _result(self, run: Any, seconds: float, smoke: bool) -> EditResult:
+        arguments = {"policy_output": run.completion[:2000]}
+        if self._draft:  # what the policy was shown besides the instruction and the regions
+            from imageedit_r1.drafts import draft_line, instruction_of
+
+            arguments = {"rule_draft": draft_line(instruction_of(run.prompt)), **arguments}
         plan_step = TraceStep(
             tool="plan",
-            arguments={"policy_output": run.completion[:2000]},
+            arguments=arguments,
             status="ok" if run.plan.ok else "invalid",
             message=run.plan.error or json.dumps([s.to_dict() for s in run.plan.subedits]),
         )
@@ -226,3 +234,13 @@ class ImageEditR1Editor(BaseEditor):
         return EditResult(
             status="ok", image=run.episode.image, trace=trace, usage=usage, provider=provider, smoke=smoke
         )
+
+
+def _reads_drafts(path: Path) -> bool:
+    """Whether the checkpoint at ``path`` reads rule drafts (False when unreadable: loading says why)."""
+    from imageedit_r1.drafts import reads_drafts
+
+    try:
+        return path.is_dir() and reads_drafts(path)
+    except ValueError:
+        return False

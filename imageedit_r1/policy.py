@@ -115,6 +115,7 @@ class Policy:
     model: Any
     tokenizer: Any
     source: str = ""
+    draft: bool = False  # the prompts carry the rule draft line (imageedit_r1.drafts)
 
     @property
     def device(self) -> Any:
@@ -123,12 +124,23 @@ class Policy:
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
+    def observe(self, prompt: str) -> str:
+        """The prompt as this policy reads it: with the rule draft line when it was trained on
+        drafts (``imageedit_r1.drafts``), else as given."""
+        if not self.draft:
+            return prompt
+        from imageedit_r1.drafts import with_draft
+
+        return with_draft(prompt)
+
     def generate(
         self, prompts: Sequence[str], max_new_tokens: int = 96, batch_size: int = 64, **sampling: Any
     ) -> list[str]:
-        """Completions for ``prompts`` (greedy unless ``do_sample=True`` is passed)."""
+        """Completions for ``prompts`` (greedy unless ``do_sample=True`` is passed), each prompt
+        read through ``observe``."""
         import torch
 
+        prompts = [self.observe(p) for p in prompts]
         self.model.eval()
         self.tokenizer.padding_side = "left"
         outputs: list[str] = []
@@ -162,6 +174,9 @@ class Policy:
             model = copy.deepcopy(model).to(getattr(torch, dtype))
         model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
+        from imageedit_r1.drafts import write_observation
+
+        write_observation(path, self.draft)
         return path
 
 
@@ -312,7 +327,13 @@ def load_policy(
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
     model.eval()
-    return Policy(model, tokenizer, source=text)
+    from imageedit_r1.drafts import reads_drafts
+
+    try:
+        draft = Path(text).is_dir() and reads_drafts(text)
+    except ValueError as exc:
+        raise PolicyLoadError(str(exc)) from exc
+    return Policy(model, tokenizer, source=text, draft=draft)
 
 
 def add_lora(policy: Policy, rank: int, base: str) -> Policy:
@@ -329,7 +350,7 @@ def add_lora(policy: Policy, rank: int, base: str) -> Policy:
     )
     model = get_peft_model(policy.model, config)
     model.peft_config["default"].base_model_name_or_path = base
-    return Policy(model, policy.tokenizer, source=policy.source)
+    return Policy(model, policy.tokenizer, source=policy.source, draft=policy.draft)
 
 
 def export_checkpoint(

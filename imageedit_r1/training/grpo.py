@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from imageedit_r1.data import PlanExample
+from imageedit_r1.drafts import write_observation
 from imageedit_r1.training.checkpoints import checkpoint_step, read_progress, write_progress
 from imageedit_r1.training.determinism import describe_stack, deterministic_kernels
 from imageedit_r1.training.logs import MetricsLog, plot_curves
@@ -137,7 +138,10 @@ def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) ->
     out.mkdir(parents=True, exist_ok=True)
     reward = MultiSuiteReward(pool, config.reward)
     policy = load_policy(config.init_checkpoint, device="cpu", trainable=True)
-    rows = [{"prompt": e.prompt, "sample_id": e.sample_id, "suite": e.suite} for e in examples]
+    # the prompt as the policy was trained to read it (with the rule draft when its SFT had one)
+    rows = [
+        {"prompt": policy.observe(e.prompt), "sample_id": e.sample_id, "suite": e.suite} for e in examples
+    ]
     dataset = Dataset.from_list(rows)
     log = MetricsLog(out / "metrics.jsonl")
     prior = read_progress(config.resume_from) if config.resume_from else {}
@@ -198,6 +202,7 @@ def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) ->
                 checkpoint = out / f"checkpoint-{state.global_step}"
                 if checkpoint.is_dir():
                     write_progress(checkpoint, state.global_step, last_save[0] - began[0])
+                    write_observation(checkpoint, policy.draft)
 
     use_cuda = torch.cuda.is_available()
     args = GRPOConfig(
@@ -259,6 +264,7 @@ def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) ->
     trainer.save_model(str(final))
     shutil.rmtree(final / "ref", ignore_errors=True)  # the frozen KL reference, a copy of the start
     policy.tokenizer.save_pretrained(final)
+    write_observation(final, policy.draft)
     if read_card(config.init_checkpoint).get("smoke") is True:  # GRPO on a smoke-test model is smoke too
         mark_smoke(final, ["sft", f"grpo-{config.reward}"])
     records = log.records()
@@ -272,6 +278,7 @@ def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) ->
         "checkpoint": str(final),
         "kl_reference": kl_reference(trainer.model, config.beta),
         "merged_generations": merging.merges if merging else 0,  # generations sampled merged
+        "rule_draft": policy.draft,
         "deterministic": config.deterministic,
         "environment": describe_stack(),
         **(

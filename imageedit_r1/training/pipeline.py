@@ -48,6 +48,7 @@ class PipelineConfig:
     size_synonyms: float = 0.5  # noisy copies write a size value as a tool-vocabulary synonym this often
     keep_relations: bool = False  # SFT word noise keeps spatial reference words (left, above, ...)
     cue_words: float = 0.0  # SFT noise writes a train action word (data.cue_words) this often
+    rule_draft: bool = False  # prompts carry the rule grammar's draft line (imageedit_r1.drafts)
     set_order: str = "program"  # SFT goal (L4) plans: 'program' (as generated) or 'reading' (region order)
     subjects: str = "handles"  # plans name objects by 'handles' (o3) or 'phrases' grounding resolves
     grpo_noise: float = 0.2  # each GRPO prompt also appears once with this word noise
@@ -404,6 +405,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             size_synonyms=config.size_synonyms,
             keep_relations=config.keep_relations,
             cue_words=config.cue_words,
+            rule_draft=config.rule_draft,
             set_order=config.set_order,
             seed=config.seed,
             deterministic=config.deterministic,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from imageedit_r1.data import PlanExample, order_sets
+from imageedit_r1.drafts import write_observation
 from imageedit_r1.training.checkpoints import prune_checkpoints
 from imageedit_r1.training.determinism import describe_stack, deterministic_kernels
 from imageedit_r1.training.logs import MetricsLog, plot_curves
@@ -52,6 +53,10 @@ class SFTConfig:
     noise_variants: int = 2
     set_order: str = "program"  # goal (L4) plans: 'program' (as generated) or 'reading' (region order)
     objective: str = "plan"  # 'plan': prompt -> plan; 'channel': scene + plan -> instruction (the verifier)
+    rule_draft: bool = False  # prompts carry the rule grammar's draft line (imageedit_r1.drafts)
+    draft_from: str = (
+        "seen"  # 'seen': the draft of the (noisy) instruction shown; 'clean': of the noise-free one
+    )
     mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
     deterministic: bool = False  # deterministic kernels while training (determinism.py)
@@ -82,10 +87,12 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str = "cosine", deca
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def pretokenize(
-    examples: Sequence[PlanExample], tokenizer: Any, config: SFTConfig, rng: random.Random
-) -> list[tuple[list[int], list[int]]]:
-    """Every example once as is and ``noise_variants`` times with word noise, tokenized up front."""
+def training_texts(
+    examples: Sequence[PlanExample], config: SFTConfig, rng: random.Random
+) -> tuple[list[str], list[str]]:
+    """Prompts and completions: every example once as is and ``noise_variants`` times with word
+    noise; with ``rule_draft`` each prompt then gets the draft of its own (noisy) instruction, or
+    with ``draft_from='clean'`` the draft of the example's instruction before noise."""
     from imageedit_r1.data import add_word_noise
 
     variants = config.noise_variants if config.word_noise > 0 or config.size_synonyms > 0 else 0
@@ -104,6 +111,24 @@ def pretokenize(
             for e in examples
         ]
         completions += [e.completion for e in examples]
+    if config.rule_draft:
+        from imageedit_r1.drafts import DRAFT_SOURCES, draft_line, instruction_of, with_draft
+
+        if config.draft_from not in DRAFT_SOURCES:
+            raise ValueError(f"unknown draft source {config.draft_from!r}; expected one of {DRAFT_SOURCES}")
+        if config.draft_from == "clean":
+            clean = [draft_line(instruction_of(e.prompt)) for e in examples] * (variants + 1)
+            prompts = [with_draft(p, draft) for p, draft in zip(prompts, clean, strict=True)]
+        else:
+            prompts = [with_draft(p) for p in prompts]
+    return prompts, completions
+
+
+def pretokenize(
+    examples: Sequence[PlanExample], tokenizer: Any, config: SFTConfig, rng: random.Random
+) -> list[tuple[list[int], list[int]]]:
+    """``training_texts`` tokenized up front: (input ids, labels with the prompt masked)."""
+    prompts, completions = training_texts(examples, config, rng)
     prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(completions, add_special_tokens=False)["input_ids"]
     table = []
@@ -160,6 +185,8 @@ def _train(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]
         config = replace(config, word_noise=0.0, size_synonyms=0.0)
     elif config.objective != "plan":
         raise ValueError(f"unknown SFT objective {config.objective!r}; expected 'plan' or 'channel'")
+    if config.rule_draft and config.objective != "plan":
+        raise ValueError("rule drafts are part of the plan objective's prompt; the channel model reads none")
     accelerator = Accelerator(mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no")
     out = Path(config.output_dir)
     torch.manual_seed(config.seed)
@@ -167,6 +194,11 @@ def _train(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]
     start_step = 0
     if config.resume_from:
         policy = load_policy(config.resume_from, device="cpu", trainable=True)
+        if policy.draft != config.rule_draft:
+            raise ValueError(
+                f"{config.resume_from} was trained {'with' if policy.draft else 'without'} rule drafts; "
+                f"resume it {'with' if policy.draft else 'without'} --rule-draft"
+            )
         state_path = Path(config.resume_from) / STATE_FILE
         state = torch.load(state_path, weights_only=False) if state_path.exists() else None
     elif config.base_model:
@@ -215,6 +247,8 @@ def _train(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]
 
     def save(step: int, path: Path) -> None:
         seconds = time.perf_counter() - began
+        if accelerator.is_main_process:  # before _save writes the state file that marks it complete
+            write_observation(path, config.rule_draft)
         _save(accelerator, model, tokenizer, optimizer, scheduler, (rng, order), step, path, seconds)
 
     for step in range(start_step, total_steps):
@@ -259,6 +293,8 @@ def _train(examples: Sequence[PlanExample], config: SFTConfig) -> dict[str, Any]
         plot_curves(log.records(), ["loss", "lr"], out / "sft_curve.png", "SFT")
     return {
         "objective": config.objective,
+        "rule_draft": config.rule_draft,
+        **({"draft_from": config.draft_from} if config.rule_draft else {}),
         "noise": {
             "word_noise": config.word_noise,
             "size_synonyms": config.size_synonyms,
