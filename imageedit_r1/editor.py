@@ -131,9 +131,11 @@ class ImageEditR1Editor(BaseEditor):
         path = Path(self.checkpoint)
         found = [path / w for w in WEIGHT_FILES if (path / w).exists()]
         identity = file_sha256(str(found[0]))[:16] if found else self.checkpoint
+        # the prompt format only when it differs from the default, so earlier editors' cache keys hold
+        drafts = {"rule_draft": True} if _reads_drafts(path) else {}
         return {
             "weights": identity,
-            "rule_draft": _reads_drafts(path),
+            **drafts,
             "max_new_tokens": self.max_new_tokens,
             "verify": self.verify,
             "greedy": True,

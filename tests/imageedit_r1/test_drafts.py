@@ -196,6 +196,10 @@ def test_resuming_sft_with_another_prompt_format_is_refused(tmp_path, synth_exam
 
     config = lora_sft(tmp_path, base_dir)
     train_sft(synth_examples, config)
+    from imageedit_r1.editor import ImageEditR1Editor
+
+    # an undrafted checkpoint's editor config is as before drafts existed (its cache keys hold)
+    assert "rule_draft" not in ImageEditR1Editor(arg=str(tmp_path / "sft" / "final")).config()
     resumed = SFTConfig(**{**config.__dict__, "resume_from": str(tmp_path / "sft" / "checkpoint-1")})
     with pytest.raises(ValueError, match="without rule drafts; resume it without --rule-draft"):
         train_sft(synth_examples, SFTConfig(**{**resumed.__dict__, "rule_draft": True}))
