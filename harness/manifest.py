@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.atomic import write_json
 from harness.images import SIZE_POLICY
 
 TRACKED_PACKAGES = (
@@ -80,9 +81,7 @@ def build_manifest(config: dict[str, Any], fingerprints: dict[str, Any]) -> dict
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(path, manifest, indent=2, sort_keys=True, default=str)
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:

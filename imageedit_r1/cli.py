@@ -6,7 +6,6 @@ Only light modules are imported here; torch, transformers and trl load inside th
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
@@ -82,11 +81,11 @@ MERGED_SAMPLING_HELP = (
 def _keep_summary(out: Path, summary: dict) -> None:
     """Print a stage's summary and keep it as OUT/summary.json (written whole, then renamed), so
     what the run recorded (its seconds, its ``environment``) stays with its checkpoints."""
+    from harness.atomic import write_text
+
     text = json.dumps(summary, indent=1)
     typer.echo(text)
-    partial = out / "summary.json.partial"
-    partial.write_text(text + "\n", encoding="utf-8")
-    os.replace(partial, out / "summary.json")
+    write_text(out / "summary.json", text + "\n")
 
 
 DETERMINISTIC_HELP = (

@@ -34,6 +34,7 @@ import os
 from pathlib import Path
 
 from baselines.tools.classical.instructions import plan_instruction
+from harness.atomic import write_json
 
 OBSERVATION_FILE = "observation.json"
 # in training, the draft of the instruction as shown (after word noise) or of the noise-free one
@@ -78,7 +79,7 @@ def write_observation(directory: str | os.PathLike[str], draft: bool) -> None:
     path = Path(directory) / OBSERVATION_FILE
     if draft:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"draft": DRAFT_KIND}) + "\n", encoding="utf-8")
+        write_json(path, {"draft": DRAFT_KIND}, indent=None)
 
 
 def reads_drafts(directory: str | os.PathLike[str]) -> bool:

@@ -61,9 +61,10 @@ def read_card(directory: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def write_card(directory: str | os.PathLike[str], card: dict[str, Any]) -> None:
-    import json
 
-    (Path(directory) / CARD_FILE).write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
+    from harness.atomic import write_json
+
+    write_json(Path(directory) / CARD_FILE, card, sort_keys=True)
 
 
 def mark_smoke(directory: str | os.PathLike[str], stages: list[str]) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.atomic import write_text
 from harness.images import ImageStore
 from leaderboard.bundle import extract_bundle
 from leaderboard.cells import (
@@ -65,9 +66,9 @@ def build_table(runs: Sequence[RunData], *, seed: int = 0) -> BoardTable:
 
 def write_table(table: BoardTable, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "rows.jsonl", rows_to_jsonl(table.rows))
-    _atomic_write(out / "leaderboard.csv", rows_to_csv(table.rows))
-    _atomic_write(out / "leaderboard.md", rows_to_markdown(table.rows, smoke_excluded=table.smoke_excluded))
+    write_text(out / "rows.jsonl", rows_to_jsonl(table.rows))
+    write_text(out / "leaderboard.csv", rows_to_csv(table.rows))
+    write_text(out / "leaderboard.md", rows_to_markdown(table.rows, smoke_excluded=table.smoke_excluded))
 
 
 def read_rows(path: Path) -> list[BoardRow]:
@@ -77,12 +78,6 @@ def read_rows(path: Path) -> list[BoardRow]:
             if line.strip():
                 rows.append(BoardRow(**json.loads(line)))
     return rows
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class Board:

@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json
 from imageedit_r1.training.logs import last_json
 from imageedit_r1.training.run_lock import BUSY_EXIT
 
@@ -203,10 +204,8 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         summary = {**earlier, "config": settings}
     stages = summary["stages"]
 
-    def save() -> None:  # written whole, then renamed: a kill cannot tear it
-        partial = summary_path.with_suffix(".json.partial")
-        partial.write_text(json.dumps(summary, indent=1), encoding="utf-8")
-        os.replace(partial, summary_path)
+    def save() -> None:  # written whole: a kill cannot tear it
+        write_json(summary_path, summary)
 
     def record(stage: str, value: dict[str, Any]) -> None:
         stages[stage] = value

@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json
+
 PROGRESS_FILE = "ieval_progress.json"  # {"step": N, "seconds": training seconds up to step N}
 _NAME = re.compile(r"^checkpoint-(\d+)$")
 
@@ -65,8 +67,7 @@ def prune_checkpoints(run_dir: str | Path, marker: str, keep: int) -> list[Path]
 
 def write_progress(checkpoint: str | Path, step: int, seconds: float) -> None:
     """Mark a GRPO checkpoint complete, with the training time spent up to it."""
-    path = Path(checkpoint) / PROGRESS_FILE
-    path.write_text(json.dumps({"step": step, "seconds": round(seconds, 3)}), encoding="utf-8")
+    write_json(Path(checkpoint) / PROGRESS_FILE, {"step": step, "seconds": round(seconds, 3)}, indent=None)
 
 
 def read_progress(checkpoint: str | Path) -> dict[str, Any]:

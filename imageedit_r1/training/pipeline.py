@@ -15,7 +15,6 @@ are refused (:class:`PipelineMismatch`), since the kept stages would then descri
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
 from collections import defaultdict
@@ -23,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from harness.atomic import write_json
 
 EXACT_PSNR_DB = 40.0  # a photo-ops result this close to the exact target counts as solved
 RESUME_IGNORED = ("workers", "mirror")  # settings a resumed run may change: no stage's result depends on them
@@ -313,9 +314,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
         value["elapsed"] = round(time.perf_counter() - began, 1)
         results["stages"][stage] = value
         results["device"] = device_info()  # names the GPUs once torch is loaded
-        partial = out / "results.json.partial"  # written whole, then renamed: a kill cannot tear it
-        partial.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
-        os.replace(partial, out / "results.json")
+        write_json(out / "results.json", results, default=str)  # written whole: a kill cannot tear it
         if config.mirror:
             mirror(out, Path(config.mirror))
         print(f"[{value['elapsed']:7.1f}s] {stage}: {json.dumps(value, default=str)[:600]}", flush=True)

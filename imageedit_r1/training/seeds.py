@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.atomic import write_json
 from imageedit_r1.training.run_lock import BUSY_EXIT
 
 STAGES: tuple[str, ...] = ("sft", "grpo", "pipeline", "branch")
@@ -185,5 +186,5 @@ def run_seeds(
         done = pool.map(lambda item: [one(seed, free[item[0]]) for seed in item[1]], queues.items())
         runs = sorted((run for batch in done for run in batch), key=lambda run: run.seed)
     summary = {"stage": stage, "args": list(args), "runs": [asdict(run) for run in runs]}
-    (out / "seeds.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    write_json(out / "seeds.json", summary)
     return runs
