@@ -18,7 +18,6 @@ Usage: python bench/r1_repeatability.py --out DIR [--runs 2] [--seed 0] [--json 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -51,7 +50,9 @@ def run_sft(options: list[str], out: Path, seed: int, deterministic: bool, cache
 
 
 def losses(run_dir: Path) -> dict[int, float]:
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line]
+    from imageedit_r1.training.logs import MetricsLog
+
+    rows = MetricsLog(run_dir / "metrics.jsonl").records()
     return {int(r["step"]): float(r["loss"]) for r in rows if "loss" in r}
 
 

@@ -68,8 +68,7 @@ def completion_logprobs(
         raise ValueError("prompts and completions differ in length")
     tokenizer, model = policy.tokenizer, policy.model
     model.eval()
-    observe = getattr(policy, "observe", None) or (lambda prompt: prompt)
-    prompt_ids = tokenizer([observe(p) for p in prompts], add_special_tokens=False)["input_ids"]
+    prompt_ids = tokenizer([policy.observe(p) for p in prompts], add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(list(completions), add_special_tokens=False)["input_ids"]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     out: list[float] = []

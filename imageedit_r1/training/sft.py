@@ -54,9 +54,8 @@ class SFTConfig:
     set_order: str = "program"  # goal (L4) plans: 'program' (as generated) or 'reading' (region order)
     objective: str = "plan"  # 'plan': prompt -> plan; 'channel': scene + plan -> instruction (the verifier)
     rule_draft: bool = False  # prompts carry the rule grammar's draft line (imageedit_r1.drafts)
-    draft_from: str = (
-        "seen"  # 'seen': the draft of the (noisy) instruction shown; 'clean': of the noise-free one
-    )
+    # 'seen': the draft of the (noisy) instruction shown; 'clean': that of the noise-free one
+    draft_from: str = "seen"
     mixed_precision: str = "bf16"  # used on CUDA only
     seed: int = 0
     deterministic: bool = False  # deterministic kernels while training (determinism.py)
