@@ -201,6 +201,19 @@ def voted_scores(
     return columns, detail, dict(zip((sid for sid, _, _ in jobs), greedy, strict=True))
 
 
+def greedy_token_logprobs(
+    checkpoint: str, ids: list[str], prompts: list[str], plans: list[str]
+) -> dict[str, list[float]]:
+    """sample id -> the log-probability of each token of its greedy plan (and of the plan's end)
+    under the checkpoint that wrote it, rounded to 4 decimals."""
+    from imageedit_r1.channel import completion_token_logprobs
+    from imageedit_r1.policy import load_policy
+
+    policy = load_policy(checkpoint)
+    rows = completion_token_logprobs(policy, prompts, plans, batch_size=128)
+    return {sid: [round(v, 4) for v in row] for sid, row in zip(ids, rows, strict=True)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entry", action="append", default=[], help="NAME=CHECKPOINT (first: reference)")
@@ -243,6 +256,12 @@ def main() -> None:
     parser.add_argument("--channel-alpha", type=float, default=0.5, help="the verifier's channel weight")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled plans")
     parser.add_argument(
+        "--confidence",
+        action="store_true",
+        help="also keep, per checkpoint and sample, the log-probability of each token of the greedy plan "
+        "and of its end ('token_logprobs'; greedy entries only), for gates on the policy's confidence",
+    )
+    parser.add_argument(
         "--plans",
         action="store_true",
         help="also keep each checkpoint's greedy plan per sample ('plans') and each sample's prompt ('prompts')",
@@ -259,6 +278,8 @@ def main() -> None:
     entries = [tuple(item.split("=", 1)) for item in args.entry]
     if any(len(entry) != 2 for entry in entries):
         raise SystemExit("error: --entry takes NAME=CHECKPOINT")
+    if args.confidence and args.vote > 0:
+        raise SystemExit("error: --confidence scores greedy plans: leave out --vote")
     if args.channel and args.vote <= 0:
         raise SystemExit("error: --channel ranks sampled plans: give --vote K as well")
     if not entries and not args.baseline:
@@ -277,6 +298,7 @@ def main() -> None:
     per_sample: dict[str, dict[str, float]] = {}
     candidates: dict[str, dict[str, dict[str, list[Any]]]] = {}
     plans: dict[str, dict[str, str]] = {}
+    confidence: dict[str, dict[str, list[float]]] = {}
     seconds: dict[str, float] = {}
     try:
         prompts = pool.map(observe, ids)
@@ -297,6 +319,9 @@ def main() -> None:
                 per_sample[name] = {sid: s["synth_exact"] for sid, s in zip(ids, scores, strict=True)}
                 if args.plans:
                     plans[name] = dict(zip(ids, texts, strict=True))
+                if args.confidence:
+                    with console.status(f"{name}: log-probabilities of the greedy plans"):
+                        confidence[name] = greedy_token_logprobs(checkpoint, ids, prompts, texts)
             seconds[name] = time.perf_counter() - start
             console.print(f"{name}: {sum(per_sample[name].values()) / len(ids):.4f} in {seconds[name]:.0f} s")
         for name in args.baseline:
@@ -330,6 +355,8 @@ def main() -> None:
         result["prompts"] = dict(zip(ids, prompts, strict=True))
     if plans:
         result["plans"] = plans
+    if confidence:
+        result["token_logprobs"] = confidence
     if candidates:
         result["candidates"] = candidates
         result["channel"] = {"checkpoint": args.channel, "alpha": args.channel_alpha}

@@ -51,6 +51,15 @@ class AgentRun:
     rejected: tuple[tuple[str, str], ...] = ()  # the other plans tried and rejected, with the reason
 
 
+@dataclass
+class Proposal:
+    """A request observed and planned, not yet executed: its environment, prompt and greedy plan."""
+
+    env: EditingEnvironment
+    prompt: str
+    completion: str
+
+
 def rejection(run: AgentRun) -> str:
     """Why the tools reject ``run``'s plan ("" when they accept it): the plan does not parse, a call
     is invalid or a tool failed on it. Says nothing about whether the edit is the right one."""
@@ -102,18 +111,25 @@ class AgentSystem:
 
     def run(self, items: Sequence[tuple[Image, str, int]]) -> list[AgentRun]:
         """Edit a batch: observe all, generate all plans in one batch, execute each."""
+        return [
+            self.carry_out(item, proposal) for item, proposal in zip(items, self.propose(items), strict=True)
+        ]
+
+    def propose(self, items: Sequence[tuple[Image, str, int]]) -> list[Proposal]:
+        """Observe every item and generate every greedy plan in one batch; nothing is executed."""
         if self.generate is None:
-            raise RuntimeError("AgentSystem.run needs a policy (generate)")
+            raise RuntimeError("AgentSystem needs a policy (generate) to plan")
         observed = [self.observe(source, instruction, seed) for source, instruction, seed in items]
         completions = self.generate([prompt for _, prompt in observed])
-        runs = []
-        for item, (env, prompt), completion in zip(items, observed, completions, strict=True):
-            plan, episode = self.execute(env, completion)
-            run = AgentRun(prompt, completion, plan, episode)
-            if self.resample is not None and rejection(run):
-                run = self.replan(run, *item)
-            runs.append(run)
-        return runs
+        return [Proposal(env, prompt, c) for (env, prompt), c in zip(observed, completions, strict=True)]
+
+    def carry_out(self, item: tuple[Image, str, int], proposal: Proposal) -> AgentRun:
+        """Execute a proposed plan; a plan the tools reject is replanned when ``resample`` is set."""
+        plan, episode = self.execute(proposal.env, proposal.completion)
+        run = AgentRun(proposal.prompt, proposal.completion, plan, episode)
+        if self.resample is not None and rejection(run):
+            run = self.replan(run, *item)
+        return run
 
     def replan(self, first: AgentRun, source: Image, instruction: str, seed: int) -> AgentRun:
         """Try sampled plans after ``first`` was rejected; the first accepted one wins, else ``first``

@@ -62,6 +62,14 @@ def completion_logprobs(
 ) -> list[float]:
     """Sum of log-probabilities of each completion (and the end-of-sequence token) after its prompt
     as the policy reads it (``Policy.observe``), teacher-forced with ``policy``'s model."""
+    return [sum(row) for row in completion_token_logprobs(policy, prompts, completions, batch_size)]
+
+
+def completion_token_logprobs(
+    policy: Any, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 64
+) -> list[list[float]]:
+    """Per completion, the log-probability of each of its tokens and of the end-of-sequence token,
+    in order, after its prompt as the policy reads it; teacher-forced, batched with right padding."""
     import torch
 
     if len(prompts) != len(completions):
@@ -71,7 +79,7 @@ def completion_logprobs(
     prompt_ids = tokenizer([policy.observe(p) for p in prompts], add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(list(completions), add_special_tokens=False)["input_ids"]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    out: list[float] = []
+    out: list[list[float]] = []
     for start in range(0, len(prompt_ids), batch_size):
         chunk = slice(start, start + batch_size)
         pairs = [
@@ -94,9 +102,9 @@ def completion_logprobs(
             scored = target[:, 1:]
             token_logp = torch.log_softmax(logits[scored].float(), dim=-1)
             token_logp = token_logp.gather(-1, ids[:, 1:][scored][:, None])[:, 0]
-            owner = scored.nonzero()[:, 0]  # the row each scored position belongs to
-            sums = torch.zeros(len(pairs), device=token_logp.device).index_add_(0, owner, token_logp)
-        out.extend(sums.tolist())
+        # row-major order: each row's completion tokens in sequence, rows one after another
+        values = iter(token_logp.tolist())
+        out.extend([next(values) for _ in c] for _, c in pairs)
     return out
 
 

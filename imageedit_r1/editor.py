@@ -18,6 +18,7 @@ import importlib.util
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,10 @@ class ImageEditR1Editor(BaseEditor):
     # 3: and position words (lower-right, upper middle) as the named positions;
     # 4: a plan the tools reject goes back to the policy for sampled alternatives (``replans``);
     # 5: regions follow their objects through move / resize / replace / swap, and a sub-edit may
-    #    name its subject by a referring phrase that grounding resolves on the current image
-    version = "5"
+    #    name its subject by a referring phrase that grounding resolves on the current image;
+    # 6: a checkpoint with a deferral gate (``deferral.json``) hands an edit to the rule grammar
+    #    when the grammar's reading is complete and the policy is unsure (imageedit_r1.deferral)
+    version = "6"
     capabilities = EditorCapabilities(seeded=True, batch_size=64)
 
     def __init__(
@@ -106,6 +109,7 @@ class ImageEditR1Editor(BaseEditor):
         verify: bool = True,
         replans: int = 4,
         replan_temperature: float = 0.7,
+        defer: bool = True,
         **_: Any,
     ) -> None:
         self.checkpoint = resolve_checkpoint(checkpoint or arg)
@@ -116,8 +120,15 @@ class ImageEditR1Editor(BaseEditor):
         self.replans = replans
         self.replan_temperature = replan_temperature
         self._agents: Any = None
+        self._policy: Any = None
         self._draft = False  # the loaded policy reads the rule draft line (imageedit_r1.drafts)
         self._load_error = ""
+        self.gate = None
+        if defer:
+            try:
+                self.gate = load_gate(Path(self.checkpoint))
+            except ValueError as exc:  # the editor then says why on every request
+                self._load_error = str(exc)
         self.card = checkpoint_card(Path(self.checkpoint))
 
     @classmethod
@@ -133,9 +144,12 @@ class ImageEditR1Editor(BaseEditor):
         identity = file_sha256(str(found[0]))[:16] if found else self.checkpoint
         # the prompt format only when it differs from the default, so earlier editors' cache keys hold
         drafts = {"rule_draft": True} if _reads_drafts(path) else {}
+        # the gate only when there is one, so earlier editors' cache keys hold
+        gate = {"deferral": asdict(self.gate)} if self.gate is not None else {}
         return {
             "weights": identity,
             **drafts,
+            **gate,
             "max_new_tokens": self.max_new_tokens,
             "verify": self.verify,
             "greedy": True,
@@ -183,6 +197,7 @@ class ImageEditR1Editor(BaseEditor):
                 default_toolbox, generate, verify=self.verify, resample=resample if self.replans > 0 else None
             )
             self._draft = policy.draft
+            self._policy = policy
         return self._agents
 
     def edit(self, requests: Sequence[EditRequest]) -> list[EditResult]:
@@ -193,13 +208,73 @@ class ImageEditR1Editor(BaseEditor):
                 for _ in requests
             ]
         start = time.perf_counter()
+        items = [(r.source, r.instruction, r.seed) for r in requests]
         try:
-            runs = agents.run([(r.source, r.instruction, r.seed) for r in requests])
+            proposals = agents.propose(items)
+            decisions = self._decisions(requests, proposals)
+            outcomes = [
+                agents.carry_out(item, proposal) if decision is None or not decision[0].defer else decision
+                for item, proposal, decision in zip(items, proposals, decisions, strict=True)
+            ]
         except Exception as exc:  # a batch-level failure: every item gets the reason
             return [EditResult(status="error", error=f"{type(exc).__name__}: {exc}") for _ in requests]
         per_item = (time.perf_counter() - start) / max(len(requests), 1)
         smoke = bool(self.card.get("smoke", False))
-        return [self._result(run, per_item, smoke) for run in runs]
+        results = []
+        for request, proposal, decision, outcome in zip(
+            requests, proposals, decisions, outcomes, strict=True
+        ):
+            if not isinstance(outcome, tuple):  # an AgentRun: the policy's plan was executed
+                result = self._result(outcome, per_item, smoke)
+                if decision is not None:  # why the policy's plan was kept
+                    result.trace.insert(0, _gate_step(decision[0], None))
+                results.append(result)
+            else:
+                results.append(self._deferred(request, proposal, *outcome, per_item, smoke))
+        return results
+
+    def _decisions(self, requests: Sequence[EditRequest], proposals: list[Any]) -> list[Any]:
+        """Per request, (Deferral, the grammar's Reading) from the gate, or None without a gate. The
+        token log-probabilities are those of the greedy plans, teacher-forced in one batch."""
+        if self.gate is None:
+            return [None] * len(requests)
+        from imageedit_r1.channel import completion_token_logprobs
+        from imageedit_r1.deferral import is_flat_scene
+
+        logprobs = completion_token_logprobs(
+            self._policy,
+            [p.prompt for p in proposals],
+            [p.completion for p in proposals],
+            batch_size=self.generation_batch,
+        )
+        decisions = []
+        for request, row in zip(requests, logprobs, strict=True):
+            deferral, reading = self.gate.decide(request.instruction, row)
+            if deferral.defer and not is_flat_scene(request):
+                deferral = replace(
+                    deferral, defer=False, reason="not a flat-colour scene: " + deferral.reason
+                )
+            decisions.append((deferral, reading))
+        return decisions
+
+    def _deferred(
+        self, request: EditRequest, proposal: Any, deferral: Any, reading: Any, seconds: float, smoke: bool
+    ) -> EditResult:
+        """The grammar's plan executed by classic-pipeline's tools; the trace keeps the policy's plan."""
+        from baselines.pipelines.decompose import ClassicPipelineEditor
+
+        result = ClassicPipelineEditor().edit_with_plan(request, list(reading.plan))
+        plan_step = TraceStep(
+            tool="plan",
+            arguments={"policy_output": proposal.completion[:2000]},
+            status="ok",
+            message="not executed: deferred to the rule grammar",
+        )
+        result.trace = [_gate_step(deferral, reading), plan_step, *result.trace]
+        result.usage = Usage(calls=result.usage.calls, seconds=seconds)
+        result.provider = {"deferred": True}
+        result.smoke = smoke or result.smoke
+        return result
 
     def _result(self, run: Any, seconds: float, smoke: bool) -> EditResult:
         arguments = {"policy_output": run.completion[:2000]}
@@ -236,6 +311,21 @@ class ImageEditR1Editor(BaseEditor):
         return EditResult(
             status="ok", image=run.episode.image, trace=trace, usage=usage, provider=provider, smoke=smoke
         )
+
+
+def _gate_step(deferral: Any, reading: Any) -> TraceStep:
+    """The gate's decision as a trace step; a deferred one carries the grammar's plan."""
+    arguments = deferral.to_dict()
+    if reading is not None:
+        arguments["rule_plan"] = [s.to_dict() for s in reading.plan]
+    return TraceStep(tool="defer", arguments=arguments, status="ok", message=deferral.reason)
+
+
+def load_gate(path: Path) -> Any:
+    """The deferral gate the checkpoint at ``path`` ships (``deferral.json``), or None."""
+    from imageedit_r1.deferral import load_gate as read
+
+    return read(path) if path.is_dir() else None
 
 
 def _reads_drafts(path: Path) -> bool:

@@ -78,6 +78,14 @@ class PipelineEditor(BaseEditor):
         else:
             plan = [SubEdit(**item) for item in planned.output["subedits"]]
             failures = self.execute(ws, plan)
+        return self._finish(ws, failures)
+
+    def edit_with_plan(self, request: EditRequest, plan: list[SubEdit]) -> EditResult:
+        """Execute a plan made elsewhere (no ``plan`` call), as ``edit_one`` executes its own."""
+        ws = Workspace.start(request.source, instruction=request.instruction, seed=request.seed)
+        return self._finish(ws, self.execute(ws, plan))
+
+    def _finish(self, ws: Workspace, failures: list[str]) -> EditResult:
         self.toolbox.call(ws, ToolCall("finish", {}))
         trace = [trace_step(entry) for entry in ws.history]
         usage = Usage(calls=len(ws.history), seconds=sum(step.seconds for step in trace))

@@ -27,6 +27,21 @@ def synth_examples(synth_samples):
     return found
 
 
+@pytest.fixture(scope="session")
+def micro_policy_dir(tmp_path_factory, synth_examples):
+    """A random micro Llama policy with a tokenizer built from the four examples, saved as an
+    ordinary checkpoint directory (also usable as a LoRA base)."""
+    import torch
+
+    from imageedit_r1.policy import Policy, build_model, build_tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = build_tokenizer([e.prompt + e.completion for e in synth_examples], vocab_size=300)
+    path = tmp_path_factory.mktemp("micro_policy")
+    Policy(build_model(tokenizer, "micro"), tokenizer).save(path)
+    return path
+
+
 @pytest.fixture
 def micro_pipeline():
     """A factory of the smallest one-process pipeline config (micro model, a few samples, one GRPO

@@ -14,10 +14,7 @@ from harness.types import EditRequest  # noqa: E402
 from imageedit_r1 import policy as policy_module  # noqa: E402
 from imageedit_r1.editor import ImageEditR1Editor, checkpoint_problem  # noqa: E402
 from imageedit_r1.policy import (  # noqa: E402
-    Policy,
     PolicyLoadError,
-    build_model,
-    build_tokenizer,
     export_checkpoint,
     load_policy,
     packaged_base,
@@ -35,15 +32,9 @@ def examples(synth_examples):
 
 
 @pytest.fixture(scope="module")
-def base_dir(tmp_path_factory, examples):
+def base_dir(micro_policy_dir):
     """A small pretrained-style base: a Llama model and tokenizer saved as an ordinary directory."""
-    import torch
-
-    torch.manual_seed(0)
-    tokenizer = build_tokenizer([e.prompt + e.completion for e in examples], vocab_size=300)
-    path = tmp_path_factory.mktemp("base")
-    Policy(build_model(tokenizer, "micro"), tokenizer).save(path)
-    return path
+    return micro_policy_dir
 
 
 def test_sft_lora_writes_only_an_adapter_that_loads_onto_its_base(tmp_path, examples, base_dir):

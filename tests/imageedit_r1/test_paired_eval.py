@@ -7,6 +7,8 @@ import importlib.util
 import math
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("r1_paired_eval", ROOT / "bench" / "r1_paired_eval.py")
 paired_eval = importlib.util.module_from_spec(_spec)
@@ -100,15 +102,44 @@ def test_greedy_plans_are_kept_per_sample_with_plans(tmp_path, run_bench, synth_
     train_sft(synth_examples, config)
     out = tmp_path / "p.json"
     args = ["--synth", "4", "--workers", "1", "--entry", f"m={tmp_path / 'plan' / 'final'}", "--out", out]
-    run_bench("r1_paired_eval.py", *args, "--plans")
+    run_bench("r1_paired_eval.py", *args, "--plans", "--confidence", "--baseline", "classic-pipeline")
     result = json.loads(out.read_text())
     assert sorted(result["plans"]["m"]) == sorted(result["per_sample"])
+    # --confidence: each greedy plan's token log-probabilities (and its end's) under its checkpoint
+    from imageedit_r1.channel import completion_token_logprobs
+    from imageedit_r1.policy import load_policy
+
+    ids = sorted(result["per_sample"])
+    expected = completion_token_logprobs(
+        load_policy(tmp_path / "plan" / "final", device="cpu"),
+        [result["prompts"][i] for i in ids],
+        [result["plans"]["m"][i] for i in ids],
+    )
+    for sid, row in zip(ids, expected, strict=True):
+        assert result["token_logprobs"]["m"][sid] == pytest.approx(row, abs=1e-4)
+    # which is what the deferral bench reads to choose a gate and store it with the checkpoint
+    run_bench(
+        "r1_deferral.py",
+        "--select",
+        out,
+        "--entry",
+        "m",
+        "--out",
+        tmp_path / "gate.json",
+        "--write-gate",
+        tmp_path / "plan" / "final",
+    )
+    gate = json.loads((tmp_path / "gate.json").read_text())["gate"]
+    assert (
+        json.loads((tmp_path / "plan" / "final" / "deferral.json").read_text())["threshold"]
+        == gate["threshold"]
+    )
     assert all(isinstance(text, str) for text in result["plans"]["m"].values())
     # the prompts hold the region lists whose handles the plans name
     assert sorted(result["prompts"]) == sorted(result["per_sample"])
     assert all("regions: o1 " in prompt for prompt in result["prompts"].values())
-    run_bench("r1_paired_eval.py", *args)  # without the option, no plans are kept
-    assert not {"plans", "prompts"} & set(json.loads(out.read_text()))
+    run_bench("r1_paired_eval.py", *args)  # without the options, no plans are kept
+    assert not {"plans", "prompts", "token_logprobs"} & set(json.loads(out.read_text()))
 
 
 def test_files_of_other_samples_or_a_missing_reference_are_refused():

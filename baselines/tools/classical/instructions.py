@@ -5,11 +5,18 @@ phrases that denote objects (``referring.find_references``), a new object ("a sm
 left-over goal words (a colour, a size class, a position, a background) and a few train-template
 cues ("where X was", "the same colour as X", "keep only"). Written against the train phrasing
 families; its accuracy per level on held-out wording is reported in docs/TOOLS.md.
+
+``read_instruction`` also says how completely the grammar read the text: per sentence, the
+elements it found (object phrases, a new object, goal words) that the sub-edit it chose does not
+use. A reading with none left over and no sentence skipped is *complete*; one with leftovers
+chose among readings (two object phrases but no swap, a size word beside a move), so parts of the
+sentence were read as something or not at all.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from baselines.tools.classical.referring import (
     HORIZONTAL_WORDS,
@@ -40,21 +47,48 @@ def split_sentences(text: str) -> list[str]:
     return [part for part in (p.strip() for p in parts) if re.search(r"[a-zA-Z]", part)]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """The grammar's reading of an instruction: its sub-edits, how many sentences it has, and per
+    sentence what it found but did not use (``'unread'`` for a sentence it could not read)."""
+
+    plan: tuple[SubEdit, ...]
+    sentences: int
+    unused: tuple[tuple[str, ...], ...]
+
+    @property
+    def complete(self) -> bool:
+        """Every sentence read, and nothing found in it left out of its sub-edit."""
+        return self.sentences > 0 and not any(self.unused)
+
+
 def plan_instruction(text: str) -> list[SubEdit]:
     """Sub-edits in instruction order; a sentence the grammar cannot read is skipped."""
-    plan = []
-    for sentence in split_sentences(text):
-        subedit = parse_sentence(sentence)
+    return list(read_instruction(text).plan)
+
+
+def read_instruction(text: str) -> Reading:
+    """The sub-edits of ``text`` with, per sentence, the elements the grammar did not use."""
+    plan, unused = [], []
+    sentences = split_sentences(text)
+    for sentence in sentences:
+        subedit, left = read_sentence(sentence)
         if subedit is not None:
             plan.append(subedit)
-    return plan
+        unused.append(left)
+    return Reading(tuple(plan), len(sentences), tuple(unused))
 
 
 def parse_sentence(sentence: str) -> SubEdit | None:
+    return read_sentence(sentence)[0]
+
+
+def read_sentence(sentence: str) -> tuple[SubEdit | None, tuple[str, ...]]:
+    """One sentence's sub-edit (None: unread) and the elements found that it does not use."""
     words = words_of(sentence)
     background = _background(words)
     if background:
-        return SubEdit("background", "background", background)
+        return SubEdit("background", "background", background), ()
     references = find_references(words)
     used = set()
     for reference in references:
@@ -68,6 +102,73 @@ def parse_sentence(sentence: str) -> SubEdit | None:
     if not subjects and goal_of is not None:  # "change the colour of X to blue": X is the subject
         subjects, goal_of = [goal_of], None
     leftover = [w for index, w in enumerate(words) if index not in used]
+    positions = [i for i, w in enumerate(words) if i not in used and w in _POSITION_WORDS]
+    found = _Found(
+        subjects=len(subjects),
+        new_object=new_object is not None and bool(new_object[0]),
+        goal_of=goal_of is not None,
+        where_was=where_was is not None,
+        colours=sum(w in COLOURS for w in leftover),
+        sizes=sum(w in SIZE_WORDS for w in leftover),
+        positions=positions,
+        only="only" in words,
+    )
+    subedit = _choose(words, subjects, new_object, goal_of, where_was, leftover)
+    return subedit, (found.unused_by(subedit) if subedit is not None else ("unread",))
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What the grammar found in one sentence, before choosing a sub-edit."""
+
+    subjects: int
+    new_object: bool
+    goal_of: bool
+    where_was: bool
+    colours: int
+    sizes: int
+    positions: list[int]  # word indices of position words outside object phrases
+    only: bool  # the cue of the keep-only rule
+
+    def unused_by(self, subedit: SubEdit) -> tuple[str, ...]:
+        """The found elements ``subedit`` leaves out; a position spread over more than a short
+        phrase ("the object nearest the bottom ... in the upper left") counts as two."""
+        action, left = subedit.action, []
+        if self.subjects > (2 if action == "swap" else 1):
+            left.append("object phrase")
+        if self.new_object and action not in ("add", "replace"):
+            left.append("new object")
+        if self.goal_of and action not in ("recolor", "resize", "add"):
+            left.append("attribute of another object")
+        if self.where_was and action != "move":
+            left.append("former place")
+        if self.positions:
+            if action not in ("move", "add"):
+                left.append("position")
+            elif self.positions[-1] - self.positions[0] >= _POSITION_SPAN:
+                left.append("second position")
+        if self.colours > (1 if action == "recolor" else 0) and action != "add":
+            left.append("colour")
+        if self.sizes > (1 if action == "resize" else 0) and action != "add":
+            left.append("size")
+        if self.only and not subedit.subject.startswith(_KEEP_ONLY):
+            left.append("only")
+        return tuple(left)
+
+
+_KEEP_ONLY = "every shape except "
+# position words further apart than this belong to two phrases ("upper left corner" spans 3)
+_POSITION_SPAN = 4
+
+
+def _choose(
+    words: list[str],
+    subjects: list[Reference],
+    new_object: tuple[str | None, str | None, str | None] | None,
+    goal_of: Reference | None,
+    where_was: Reference | None,
+    leftover: list[str],
+) -> SubEdit | None:
     colour = next((w for w in leftover if w in COLOURS), None)
     size = next((SIZE_WORDS[w] for w in leftover if w in SIZE_WORDS), None)
     region = region_from_words([w for w in leftover if w in _POSITION_WORDS])
@@ -83,7 +184,7 @@ def parse_sentence(sentence: str) -> SubEdit | None:
         return None
     subject = subjects[0]
     if "only" in words and not subject.quantified and "keep" in words:
-        return SubEdit("remove", f"every shape except {subject.text}", "")
+        return SubEdit("remove", f"{_KEEP_ONLY}{subject.text}", "")
     if new_object is not None and new_object[0] and not new_object[1] and not region:
         return SubEdit("replace", subject.text, new_object[0])
     if where_was is not None:

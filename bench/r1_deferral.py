@@ -1,0 +1,255 @@
+"""Choose and report the deferral gate (``imageedit_r1.deferral``) from paired files.
+
+Reads files written by ``bench/r1_paired_eval.py --plans --confidence --baseline classic-pipeline``
+(per sample: the instruction, the policy's greedy plan with its token log-probabilities, and both
+editors' ``synth_exact``). For each gate (every threshold of the grid, all instructions or
+one-sentence ones only) a sample scores classic-pipeline's value when the gate defers and the
+policy's otherwise. synth-edit images are all flat-colour scenes, so the editor's flat-scene check
+never changes a decision here.
+
+The threshold is chosen on ``--select`` alone: the highest mean over levels (ties: the one nearest
+0). Whether only one-sentence instructions are deferred is not chosen here but given
+(``--single-sentence``): it is a design decision, read from the grammar's accuracy on train wording
+(``--completeness``); the curve of the other choice is written too, for the picture. ``--report`` files are then scored with that gate, as paired columns
+(policy, gated, classic-pipeline) with standard errors; ``--write-gate CHECKPOINT`` stores it in the
+checkpoint's ``deferral.json`` with how it was chosen.
+
+    python bench/r1_deferral.py --select docs/x_sel.json --report docs/x_test.json --out docs/gate.json
+
+``--completeness FILE`` (a file with ``--plans`` prompts and a classic-pipeline column, e.g. on the
+train split) adds how often the grammar's reading is right when it is complete or not, by the
+number of sentences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from r1_paired_eval import mean_and_se, sample_level  # noqa: E402
+
+THRESHOLDS = (-0.01, -0.02, -0.03, -0.05, -0.075, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5, -0.75, -1.0)
+CLASSIC = "classic-pipeline"
+
+
+def instruction_of(prompt: str) -> str:
+    head = prompt.split("\n", 1)[0]
+    return head.removeprefix("instruction: ")
+
+
+def gate_columns(result: dict[str, Any], entry: str, gate: Any) -> dict[str, dict[str, float]]:
+    """sample id -> value of the policy, the gated editor and classic-pipeline, plus 'deferred' (0/1)."""
+    policy_index = result["columns"].index(entry)
+    classic_index = result["columns"].index(CLASSIC)
+    columns: dict[str, dict[str, float]] = {"policy": {}, "gated": {}, CLASSIC: {}, "deferred": {}}
+    for sid, values in result["per_sample"].items():
+        logprobs = result["token_logprobs"][entry][sid]
+        deferral, _ = gate.decide(instruction_of(result["prompts"][sid]), logprobs)
+        columns["policy"][sid] = values[policy_index]
+        columns[CLASSIC][sid] = values[classic_index]
+        columns["deferred"][sid] = float(deferral.defer)
+        columns["gated"][sid] = values[classic_index] if deferral.defer else values[policy_index]
+    return columns
+
+
+def sample_rows(result: dict[str, Any], entry: str, gate: Any) -> dict[str, list[Any]]:
+    """sample id -> [level, least token log-probability, reading complete, sentences, deferred,
+    policy value, classic-pipeline value]: what the gate read and what it chose between."""
+    policy_index = result["columns"].index(entry)
+    classic_index = result["columns"].index(CLASSIC)
+    rows = {}
+    for sid, values in result["per_sample"].items():
+        instruction = instruction_of(result["prompts"][sid])
+        deferral, reading = gate.decide(instruction, result["token_logprobs"][entry][sid])
+        rows[sid] = [
+            sample_level(sid, result.get("sample_levels", {})),
+            round(deferral.least_logprob, 4),
+            int(reading.complete),
+            reading.sentences,
+            int(deferral.defer),
+            values[policy_index],
+            values[classic_index],
+        ]
+    return rows
+
+
+def by_level(result: dict[str, Any], columns: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
+    """Per level: each column's mean, and gated minus policy / minus classic-pipeline with standard
+    errors (points)."""
+    stored = result.get("sample_levels", {})
+    ids_by_level: dict[str, list[str]] = defaultdict(list)
+    for sid in columns["policy"]:
+        ids_by_level[sample_level(sid, stored)].append(sid)
+    table = {}
+    for level, ids in sorted(ids_by_level.items()):
+        row: dict[str, Any] = {"n": len(ids)}
+        for name, values in columns.items():
+            row[name] = sum(values[i] for i in ids) / len(ids)
+        for other in ("policy", CLASSIC):
+            mean, se = mean_and_se([columns["gated"][i] - columns[other][i] for i in ids])
+            row[f"gated_minus_{other}_points"] = [round(100 * mean, 2), round(100 * se, 2)]
+        table[level] = row
+    return table
+
+
+def level_mean(table: dict[str, dict[str, Any]], column: str) -> float:
+    """The mean over levels (each level weighs the same)."""
+    return sum(row[column] for row in table.values()) / len(table)
+
+
+def choose(select: dict[str, Any], entry: str, single_sentence: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """The gate (of the given kind) with the highest mean over levels on ``select``, and the curves
+    of both kinds."""
+    from imageedit_r1.deferral import DeferralGate
+
+    curve, best, best_score = [], None, None
+    for single in (False, True):
+        for threshold in THRESHOLDS:
+            gate = DeferralGate(threshold, single)
+            table = by_level(select, gate_columns(select, entry, gate))
+            score = level_mean(table, "gated")
+            curve.append({"threshold": threshold, "single_sentence": single, "mean": score, "levels": table})
+            if single == single_sentence and (best_score is None or score > best_score + 1e-12):
+                best, best_score = gate, score
+    return best, curve
+
+
+def completeness(result: dict[str, Any]) -> dict[str, Any]:
+    """How often classic-pipeline is right, by (complete reading, one sentence or more)."""
+    from baselines.tools.classical.instructions import read_instruction
+
+    classic_index = result["columns"].index(CLASSIC)
+    counts: dict[str, list[float]] = defaultdict(list)
+    for sid, values in result["per_sample"].items():
+        reading = read_instruction(instruction_of(result["prompts"][sid]))
+        key = f"{'complete' if reading.complete else 'not complete'}, {'one sentence' if reading.sentences == 1 else 'several sentences'}"
+        counts[key].append(values[classic_index])
+    return {key: {"n": len(v), "classic_right": sum(v) / len(v)} for key, v in sorted(counts.items())}
+
+
+def plot_curve(curve: list[dict[str, Any]], path: Path, title: str, chosen: Any) -> None:
+    """Per level, the gated greedy plans' synth_exact against the threshold, for both kinds of gate;
+    dotted: the policy without a gate; the vertical line: the chosen threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, single in zip(axes, (False, True), strict=True):
+        points = [c for c in curve if c["single_sentence"] == single]
+        xs = [-p["threshold"] for p in points]
+        for level in ("L1", "L2", "L3", "L4"):
+            (line,) = ax.plot(
+                xs, [p["levels"][level]["gated"] for p in points], marker="o", ms=3, label=level
+            )
+            ax.axhline(points[0]["levels"][level]["policy"], color=line.get_color(), ls=":", lw=1)
+        ax.plot(xs, [p["mean"] for p in points], color="black", lw=2, label="mean of levels")
+        if single == chosen.single_sentence:
+            ax.axvline(-chosen.threshold, color="grey", ls="--", lw=1, label="chosen")
+        ax.set_xscale("log")
+        ax.set_xlabel("defer below least-token log-probability (-threshold, log scale)")
+        kind = "one-sentence instructions" if single else "all instructions"
+        ax.set_title(f"deferring {kind} (dotted: no gate)", fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("synth_exact of the gated editor (greedy plans)")
+    axes[1].set_ylim(0.35, 1.13)
+    axes[1].legend(fontsize=8, loc="upper center", ncol=4)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--select", type=Path, required=True, help="paired file the gate is chosen on")
+    parser.add_argument("--report", type=Path, action="append", default=[], help="paired files to report")
+    parser.add_argument("--single-sentence", action="store_true", help="defer one-sentence instructions only")
+    parser.add_argument("--entry", default="shipped", help="the checkpoint's column in the files")
+    parser.add_argument("--completeness", type=Path, help="a paired file with prompts and classic-pipeline")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--plot", type=Path, help="the selection curve as a PNG")
+    parser.add_argument("--write-gate", type=Path, help="store the chosen gate in this checkpoint directory")
+    args = parser.parse_args()
+
+    def load(path: Path) -> dict[str, Any]:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("prompts", "token_logprobs"):
+            if key not in data:
+                raise SystemExit(f"error: {path} has no '{key}': write it with --plans --confidence")
+        if args.entry not in data["columns"] or CLASSIC not in data["columns"]:
+            raise SystemExit(f"error: {path} lacks the column {args.entry!r} or {CLASSIC!r}")
+        return data
+
+    select = load(args.select)
+    reports = {str(path): load(path) for path in args.report}
+    overlap = [p for p, r in reports.items() if set(r["per_sample"]) & set(select["per_sample"])]
+    if overlap:
+        raise SystemExit(f"error: {', '.join(overlap)} shares samples with the selection file")
+    gate, curve = choose(select, args.entry, args.single_sentence)
+    chosen = {
+        "rule": "threshold: highest mean over levels on the selection file (ties: nearest 0)",
+        "selection": select["what"],
+        "selection_file": args.select.name,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    out: dict[str, Any] = {
+        "gate": {"threshold": gate.threshold, "single_sentence": gate.single_sentence},
+        "chosen": chosen,
+        "curve": curve,
+        "reports": {},
+    }
+    for path, result in reports.items():
+        out["reports"][Path(path).name] = {
+            "what": result["what"],
+            "levels": by_level(result, gate_columns(result, args.entry, gate)),
+        }
+    out["sample_columns"] = [
+        "level",
+        "instruction",
+        "least_token_logprob",
+        "reading_complete",
+        "sentences",
+        "deferred",
+        args.entry,
+        CLASSIC,
+    ]
+    out["samples"] = {
+        Path(path).name: sample_rows(result, args.entry, gate)
+        for path, result in [(str(args.select), select), *reports.items()]
+    }
+    if args.completeness:
+        data = json.loads(args.completeness.read_text(encoding="utf-8"))
+        out["completeness"] = {"what": data["what"], "table": completeness(data)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    samples = out.pop("samples")  # one line per sample
+    text = json.dumps(out, indent=1)[:-2] + ',\n "samples": {\n'
+    text += ",\n".join(
+        f"  {json.dumps(name)}: {{\n"
+        + ",\n".join(f"   {json.dumps(k)}: {json.dumps(v)}" for k, v in rows.items())
+        + "\n  }"
+        for name, rows in samples.items()
+    )
+    args.out.write_text(text + "\n }\n}\n", encoding="utf-8")
+    if args.plot:
+        plot_curve(curve, args.plot, f"deferral gate, {select['what'].split(',')[0]}", gate)
+    if args.write_gate:
+        from imageedit_r1.deferral import save_gate
+
+        save_gate(args.write_gate, gate, chosen)
+    print("gate:", out["gate"])
+    for name, report in out["reports"].items():
+        for level, row in report["levels"].items():
+            print(name, level, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Deferral to the rule grammar: the gate's decisions, its file, the editor's trace and images, and
+the bench that chooses the threshold."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imageedit_r1.deferral import GATE_FILE, DeferralGate, load_gate, save_gate
+
+COMPLETE = "Make the red circle blue."
+INCOMPLETE = "The object nearest the bottom should end up in the upper left corner."
+TWO_SENTENCES = "Make the red circle blue. Move the blue square to the top left corner."
+
+
+def test_the_gate_defers_a_complete_reading_when_the_policy_is_unsure():
+    gate = DeferralGate(-0.1)
+    deferral, reading = gate.decide(COMPLETE, [-0.01, -0.5, -0.02])
+    assert deferral.defer and deferral.complete and deferral.least_logprob == -0.5
+    assert [s.action for s in reading.plan] == ["recolor"]
+    assert deferral.to_dict() == {
+        "defer": True,
+        "least_token_logprob": -0.5,
+        "grammar_complete": True,
+        "sentences": 1,
+        "grammar_unused": [],
+    }
+
+
+def test_the_gate_keeps_the_policy_when_it_is_sure_or_the_reading_is_incomplete():
+    gate = DeferralGate(-0.1)
+    sure, _ = gate.decide(COMPLETE, [-0.01, -0.099])
+    assert not sure.defer and "sure" in sure.reason
+    incomplete, _ = gate.decide(INCOMPLETE, [-3.0])
+    assert not incomplete.defer and not incomplete.complete
+    assert incomplete.unused == ("second position",) and "second position" in incomplete.reason
+
+
+def test_one_sentence_gates_keep_the_policy_on_several_sentences():
+    assert DeferralGate(-0.1).decide(TWO_SENTENCES, [-2.0])[0].defer
+    several, reading = DeferralGate(-0.1, single_sentence=True).decide(TWO_SENTENCES, [-2.0])
+    assert not several.defer and several.complete and reading.sentences == 2
+
+
+def test_a_threshold_is_a_negative_log_probability():
+    for bad in (0.0, 0.5):
+        with pytest.raises(ValueError, match="below 0"):
+            DeferralGate(bad)
+
+
+def test_the_gate_file_round_trips_and_a_bad_one_names_itself(tmp_path):
+    assert load_gate(tmp_path) is None
+    save_gate(tmp_path, DeferralGate(-0.075, True), {"rule": "test"})
+    assert load_gate(tmp_path) == DeferralGate(-0.075, True)
+    assert json.loads((tmp_path / GATE_FILE).read_text())["chosen"] == {"rule": "test"}
+    (tmp_path / GATE_FILE).write_text('{"single_sentence": true}')
+    with pytest.raises(ValueError, match="unreadable deferral gate .*deferral.json"):
+        load_gate(tmp_path)
+
+
+pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def micro_checkpoint(micro_policy_dir):
+    """A random micro policy: every plan it writes is unsure, so the gate's threshold decides alone."""
+    return micro_policy_dir
+
+
+def _editor(path, **options):
+    from imageedit_r1.editor import ImageEditR1Editor
+
+    return ImageEditR1Editor(arg=str(path), device="cpu", max_new_tokens=12, replans=0, **options)
+
+
+def test_the_editor_hands_a_complete_reading_to_the_grammar_and_traces_why(
+    tmp_path, micro_checkpoint, synth_samples
+):
+    import shutil
+
+    from baselines.pipelines.decompose import ClassicPipelineEditor
+    from harness.types import EditRequest
+
+    gated = tmp_path / "gated"
+    shutil.copytree(micro_checkpoint, gated)
+    save_gate(gated, DeferralGate(-1e-6), {"rule": "test"})
+    editor = _editor(gated)
+    assert editor.config()["deferral"] == {"threshold": -1e-6, "single_sentence": False}
+    assert "deferral" not in _editor(gated, defer=False).config()
+
+    sample = synth_samples[0]  # a one-sentence train instruction the grammar reads completely
+    requests = [
+        EditRequest(sample.id, sample.source, sample.instruction),
+        EditRequest("incomplete", sample.source, INCOMPLETE),
+    ]
+    deferred, kept = editor.edit(requests)
+
+    assert deferred.status == "ok" and deferred.provider == {"deferred": True}
+    gate_step, plan_step = deferred.trace[0], deferred.trace[1]
+    assert gate_step.tool == "defer" and gate_step.arguments["defer"] is True
+    assert gate_step.arguments["least_token_logprob"] < -1e-6
+    assert gate_step.arguments["rule_plan"] == [
+        {"action": "background", "subject": "background", "goal": "brick texture"}
+    ]
+    assert plan_step.tool == "plan" and plan_step.message == "not executed: deferred to the rule grammar"
+    classic = ClassicPipelineEditor().edit_one(requests[0])
+    assert np.array_equal(deferred.image, classic.image)
+    assert not np.array_equal(deferred.image, sample.source)
+
+    assert kept.trace[0].tool == "defer" and kept.trace[0].arguments["defer"] is False
+    assert kept.trace[0].arguments["grammar_unused"] == ["second position"]
+    assert "rule_plan" not in kept.trace[0].arguments
+    assert any(step.tool == "plan" and "policy_output" in step.arguments for step in kept.trace[1:])
+    assert kept.provider.get("deferred") is None
+
+
+def test_an_unreadable_gate_is_a_recorded_failure_not_a_crash(tmp_path, micro_checkpoint, synth_samples):
+    import shutil
+
+    from harness.types import EditRequest
+
+    broken = tmp_path / "broken"
+    shutil.copytree(micro_checkpoint, broken)
+    (broken / GATE_FILE).write_text("{not json")
+    sample = synth_samples[0]
+    (result,) = _editor(broken).edit([EditRequest(sample.id, sample.source, sample.instruction)])
+    assert result.status == "error" and "unreadable deferral gate" in result.error
+
+
+def _bench():
+    path = Path(__file__).resolve().parents[2] / "bench" / "r1_deferral.py"
+    spec = importlib.util.spec_from_file_location("r1_deferral", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _paired(ids_and_rows):
+    """A paired file as bench/r1_paired_eval.py --plans --confidence writes it."""
+    return {
+        "what": "hand-built",
+        "columns": ["shipped", "classic-pipeline"],
+        "per_sample": {sid: [policy, classic] for sid, (_, _, _, policy, classic) in ids_and_rows.items()},
+        "sample_levels": {sid: level for sid, (level, *_) in ids_and_rows.items()},
+        "prompts": {
+            sid: f"instruction: {text}\nregions: o1\nplan:" for sid, (_, text, *_) in ids_and_rows.items()
+        },
+        "token_logprobs": {"shipped": {sid: [lp] for sid, (_, _, lp, _, _) in ids_and_rows.items()}},
+    }
+
+
+def test_the_bench_chooses_the_threshold_on_the_selection_file_alone(tmp_path):
+    bench = _bench()
+    select = _paired(
+        {
+            "s/1": ("L1", COMPLETE, -0.5, 0.0, 1.0),  # deferred below -0.4: gains
+            "s/2": ("L1", COMPLETE, -0.03, 0.0, 1.0),  # deferred below -0.02: gains
+            "s/3": ("L2", COMPLETE, -0.015, 1.0, 0.0),  # deferred below -0.01: loses
+            "s/4": ("L2", INCOMPLETE, -2.0, 1.0, 0.0),  # never deferred
+        }
+    )
+    gate, curve = bench.choose(select, "shipped", single_sentence=False)
+    assert gate == DeferralGate(-0.02)
+    best = next(c for c in curve if c["threshold"] == -0.02 and not c["single_sentence"])
+    assert best["levels"]["L1"]["gated"] == 1.0 and best["levels"]["L2"]["gated"] == 1.0
+    columns = bench.gate_columns(select, "shipped", DeferralGate(-0.01))
+    assert columns["deferred"] == {"s/1": 1.0, "s/2": 1.0, "s/3": 1.0, "s/4": 0.0}
+    assert columns["gated"] == {"s/1": 1.0, "s/2": 1.0, "s/3": 0.0, "s/4": 1.0}
+    assert bench.sample_rows(select, "shipped", gate)["s/2"] == ["L1", -0.03, 1, 1, 1, 0.0, 1.0]
