@@ -250,10 +250,13 @@ class ImageEditR1Editor(BaseEditor):
         decisions = []
         for request, row in zip(requests, logprobs, strict=True):
             deferral, reading = self.gate.decide(request.instruction, row)
-            if deferral.defer and not is_flat_scene(request):
-                deferral = replace(
-                    deferral, defer=False, reason="not a flat-colour scene: " + deferral.reason
-                )
+            if deferral.defer:
+                try:
+                    flat, why = is_flat_scene(request), "not a flat-colour scene"
+                except Exception as exc:  # an image the scene reader cannot read: the policy edits it
+                    flat, why = False, f"the scene reader failed ({type(exc).__name__}: {exc})"
+                if not flat:
+                    deferral = replace(deferral, defer=False, reason=f"{why}: {deferral.reason}")
             decisions.append((deferral, reading))
         return decisions
 

@@ -81,6 +81,7 @@ def test_the_editor_hands_a_complete_reading_to_the_grammar_and_traces_why(
     import shutil
 
     from baselines.pipelines.decompose import ClassicPipelineEditor
+    from harness.suites.photo_ops.suite import PhotoOpsSuite
     from harness.types import EditRequest
 
     gated = tmp_path / "gated"
@@ -91,11 +92,13 @@ def test_the_editor_hands_a_complete_reading_to_the_grammar_and_traces_why(
     assert "deferral" not in _editor(gated, defer=False).config()
 
     sample = synth_samples[0]  # a one-sentence train instruction the grammar reads completely
+    photo = next(iter(PhotoOpsSuite(size=96).samples("test", limit=1)))
     requests = [
         EditRequest(sample.id, sample.source, sample.instruction),
         EditRequest("incomplete", sample.source, INCOMPLETE),
+        EditRequest("photograph", photo.source, COMPLETE),
     ]
-    deferred, kept = editor.edit(requests)
+    deferred, kept, photograph = editor.edit(requests)
 
     assert deferred.status == "ok" and deferred.provider == {"deferred": True}
     gate_step, plan_step = deferred.trace[0], deferred.trace[1]
@@ -114,6 +117,11 @@ def test_the_editor_hands_a_complete_reading_to_the_grammar_and_traces_why(
     assert "rule_plan" not in kept.trace[0].arguments
     assert any(step.tool == "plan" and "policy_output" in step.arguments for step in kept.trace[1:])
     assert kept.provider.get("deferred") is None
+    # the grammar's domain is flat-colour scenes: a photograph is never deferred
+    assert (
+        photograph.trace[0].arguments["defer"] is False and photograph.trace[0].arguments["grammar_complete"]
+    )
+    assert photograph.trace[0].message.startswith("not a flat-colour scene")
 
 
 def test_an_unreadable_gate_is_a_recorded_failure_not_a_crash(tmp_path, micro_checkpoint, synth_samples):
