@@ -16,6 +16,10 @@ checkpoint's ``deferral.json`` with how it was chosen.
 
     python bench/r1_deferral.py --select docs/x_sel.json --report docs/x_test.json --out docs/gate.json
 
+``--sentences`` then chooses the gate's sentence threshold (``DeferralGate.merge_sentences``) the
+same way, for instructions of several sentences: their plans with sentences taken from the grammar
+are new plans, so they are executed here, on samples rendered from the ids in the files.
+
 ``--completeness FILE`` (a file with ``--plans`` prompts and a classic-pipeline column, e.g. on the
 train split) adds how often the grammar's reading is right when it is complete or not, by the
 number of sentences.
@@ -28,6 +32,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from r1_paired_eval import mean_and_se, sample_level  # noqa: E402
 
+# sentence thresholds: 0.0 takes every completely read sentence whose sub-edit has any token below
+# certainty (log-probability 0)
+SENTENCE_THRESHOLDS = (0.0, -0.001, -0.005, -0.01, -0.02, -0.05, -0.1, -0.2, -0.5, -1.0)
 THRESHOLDS = (-0.01, -0.02, -0.03, -0.05, -0.075, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5, -0.75, -1.0)
 CLASSIC = "classic-pipeline"
 
@@ -44,8 +52,11 @@ def instruction_of(prompt: str) -> str:
     return head.removeprefix("instruction: ")
 
 
-def gate_columns(result: dict[str, Any], entry: str, gate: Any) -> dict[str, dict[str, float]]:
-    """sample id -> value of the policy, the gated editor and classic-pipeline, plus 'deferred' (0/1)."""
+def gate_columns(
+    result: dict[str, Any], entry: str, gate: Any, merged: dict[str, float] | None = None
+) -> dict[str, dict[str, float]]:
+    """sample id -> value of the policy, the gated editor and classic-pipeline, plus 'deferred' (0/1).
+    ``merged``: the executed values of plans with sentences taken from the grammar, by sample."""
     policy_index = result["columns"].index(entry)
     classic_index = result["columns"].index(CLASSIC)
     columns: dict[str, dict[str, float]] = {"policy": {}, "gated": {}, CLASSIC: {}, "deferred": {}}
@@ -55,13 +66,113 @@ def gate_columns(result: dict[str, Any], entry: str, gate: Any) -> dict[str, dic
         columns["policy"][sid] = values[policy_index]
         columns[CLASSIC][sid] = values[classic_index]
         columns["deferred"][sid] = float(deferral.defer)
-        columns["gated"][sid] = values[classic_index] if deferral.defer else values[policy_index]
+        if deferral.defer:
+            columns["gated"][sid] = values[classic_index]
+        else:
+            columns["gated"][sid] = (merged or {}).get(sid, values[policy_index])
     return columns
 
 
-def sample_rows(result: dict[str, Any], entry: str, gate: Any) -> dict[str, list[Any]]:
+def merged_plans(result: dict[str, Any], entry: str, gate: Any, tokenizer: Any) -> dict[str, str]:
+    """sample id -> the plan with sentences taken from the grammar (``DeferralGate.merge_sentences``),
+    for the samples where any is taken and the instruction is not deferred whole."""
+    from imageedit_r1.deferral import subedit_least_logprobs
+    from imageedit_r1.plan import format_plan, parse_plan
+
+    out = {}
+    for sid in result["per_sample"]:
+        completion, row = result["plans"][entry][sid], result["token_logprobs"][entry][sid]
+        deferral, reading = gate.decide(instruction_of(result["prompts"][sid]), row)
+        if deferral.defer or reading.sentences < 2:
+            continue
+        least = subedit_least_logprobs(tokenizer, completion, row)
+        merged, taken = gate.merge_sentences(reading, parse_plan(completion).subedits, least)
+        if taken:
+            out[sid] = " " + format_plan(merged)
+    return out
+
+
+def execute_plans(plans: dict[tuple[str, str], str], workers: int) -> dict[tuple[str, str], float]:
+    """synth_exact of each plan, executed on its sample (rendered and grounded here, in the split
+    and index range the sample ids name)."""
+    from imageedit_r1.rollouts import RolloutPool, evaluate_rollouts
+    from imageedit_r1.toolbox import default_toolbox
+    from imageedit_r1.training.corpus import build_corpus
+
+    if not plans:
+        return {}
+    keys = sorted(plans)
+    sids = sorted({sid for sid, _ in keys})
+    split = sids[0].split("/")[1]
+    indices = [int(sid.rsplit("/", 1)[1]) for sid in sids]
+    corpus = build_corpus(
+        {"synth-edit": max(indices) - min(indices) + 1},
+        split,
+        workers=workers,
+        offset=min(indices),
+        plans=False,
+    )
+    pool = RolloutPool(corpus.samples, default_toolbox, workers)
+    try:
+        scores = pool.map(evaluate_rollouts, [(sid, "synth-edit", plans[(sid, t)]) for sid, t in keys])
+    finally:
+        pool.close()
+    return {key: score["synth_exact"] for key, score in zip(keys, scores, strict=True)}
+
+
+def sentence_values(
+    result: dict[str, Any], entry: str, gate: Any, thresholds: tuple[float, ...], tokenizer: Any, workers: int
+) -> dict[float, dict[str, float]]:
+    """Per sentence threshold, sample id -> synth_exact of its merged plan (samples with one)."""
+    from dataclasses import replace
+
+    plans = {}
+    for threshold in thresholds:
+        for sid, text in merged_plans(
+            result, entry, replace(gate, sentence_threshold=threshold), tokenizer
+        ).items():
+            plans[(sid, str(threshold))] = text
+    # one execution per distinct plan text of a sample
+    distinct = {(sid, text): None for (sid, _), text in plans.items()}
+    executed = execute_plans({(sid, text): text for sid, text in distinct}, workers)
+    return {
+        t: {sid: executed[(sid, text)] for (sid, key), text in plans.items() if key == str(t)}
+        for t in thresholds
+    }
+
+
+def choose_sentences(
+    select: dict[str, Any], entry: str, gate: Any, tokenizer: Any, workers: int
+) -> tuple[Any, list[dict[str, Any]], dict[float, dict[str, float]]]:
+    """The gate with the sentence threshold of the highest mean over levels on ``select`` (ties:
+    nearest 0), the curve, and the executed merged plans per threshold."""
+    from dataclasses import replace
+
+    values = sentence_values(select, entry, gate, SENTENCE_THRESHOLDS, tokenizer, workers)
+    curve, best, best_score = [], gate, None
+    for threshold in SENTENCE_THRESHOLDS:
+        candidate = replace(gate, sentence_threshold=threshold)
+        table = by_level(select, gate_columns(select, entry, candidate, values[threshold]))
+        score = level_mean(table, "gated")
+        curve.append(
+            {
+                "sentence_threshold": threshold,
+                "mean": score,
+                "levels": table,
+                "merged": len(values[threshold]),
+            }
+        )
+        if best_score is None or score > best_score + 1e-12:
+            best, best_score = candidate, score
+    return best, curve, values
+
+
+def sample_rows(
+    result: dict[str, Any], entry: str, gate: Any, merged: dict[str, float] | None = None
+) -> dict[str, list[Any]]:
     """sample id -> [level, least token log-probability, reading complete, sentences, deferred,
-    policy value, classic-pipeline value]: what the gate read and what it chose between."""
+    policy value, classic-pipeline value, gated value]: what the gate read and what it chose."""
+    gated = gate_columns(result, entry, gate, merged)["gated"]
     policy_index = result["columns"].index(entry)
     classic_index = result["columns"].index(CLASSIC)
     rows = {}
@@ -76,6 +187,7 @@ def sample_rows(result: dict[str, Any], entry: str, gate: Any) -> dict[str, list
             int(deferral.defer),
             values[policy_index],
             values[classic_index],
+            gated[sid],
         ]
     return rows
 
@@ -178,11 +290,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--plot", type=Path, help="the selection curve as a PNG")
     parser.add_argument("--write-gate", type=Path, help="store the chosen gate in this checkpoint directory")
+    parser.add_argument(
+        "--sentences",
+        action="store_true",
+        help="also choose the sentence threshold: plans with sentences taken from the grammar are "
+        "executed on their samples (rendered here), for instructions of several sentences",
+    )
+    parser.add_argument(
+        "--tokenizer", help="the policy's tokenizer (default: the entry's checkpoint in the file)"
+    )
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
     def load(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
-        for key in ("prompts", "token_logprobs"):
+        for key in ("prompts", "token_logprobs", *(("plans",) if args.sentences else ())):
             if key not in data:
                 raise SystemExit(f"error: {path} has no '{key}': write it with --plans --confidence")
         if args.entry not in data["columns"] or CLASSIC not in data["columns"]:
@@ -196,34 +318,45 @@ def main() -> None:
         raise SystemExit(f"error: {', '.join(overlap)} shares samples with the selection file")
     gate, curve = choose(select, args.entry, args.single_sentence)
     chosen = {
-        "rule": "threshold: highest mean over levels on the selection file (ties: nearest 0)",
+        "rule": "threshold, then sentence threshold: highest mean over levels on the selection file "
+        "(ties: nearest 0)",
         "selection": select["what"],
         "selection_file": args.select.name,
         "date": time.strftime("%Y-%m-%d"),
     }
-    out: dict[str, Any] = {
-        "gate": {"threshold": gate.threshold, "single_sentence": gate.single_sentence},
-        "chosen": chosen,
-        "curve": curve,
-        "reports": {},
-    }
+    out: dict[str, Any] = {"gate": {}, "chosen": chosen, "curve": curve, "reports": {}}
+    merged: dict[str, dict[str, float]] = {}
+    if args.sentences:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(args.tokenizer or select["entries"][args.entry])
+        gate, out["sentence_curve"], values = choose_sentences(
+            select, args.entry, gate, tokenizer, args.workers
+        )
+        merged[str(args.select)] = values[gate.sentence_threshold]
+        for path, result in reports.items():
+            threshold = (gate.sentence_threshold,)
+            merged[path] = sentence_values(result, args.entry, gate, threshold, tokenizer, args.workers)[
+                threshold[0]
+            ]
+    out["gate"] = asdict(gate)
     for path, result in reports.items():
         out["reports"][Path(path).name] = {
             "what": result["what"],
-            "levels": by_level(result, gate_columns(result, args.entry, gate)),
+            "levels": by_level(result, gate_columns(result, args.entry, gate, merged.get(path))),
         }
     out["sample_columns"] = [
         "level",
-        "instruction",
         "least_token_logprob",
         "reading_complete",
         "sentences",
         "deferred",
         args.entry,
         CLASSIC,
+        "gated",
     ]
     out["samples"] = {
-        Path(path).name: sample_rows(result, args.entry, gate)
+        Path(path).name: sample_rows(result, args.entry, gate, merged.get(path))
         for path, result in [(str(args.select), select), *reports.items()]
     }
     if args.completeness:

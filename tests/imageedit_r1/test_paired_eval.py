@@ -128,8 +128,12 @@ def test_greedy_plans_are_kept_per_sample_with_plans(tmp_path, run_bench, synth_
         tmp_path / "gate.json",
         "--write-gate",
         tmp_path / "plan" / "final",
+        "--sentences",
+        "--workers",
+        "1",
     )
     gate = json.loads((tmp_path / "gate.json").read_text())["gate"]
+    assert set(gate) == {"threshold", "single_sentence", "sentence_threshold"}
     assert (
         json.loads((tmp_path / "plan" / "final" / "deferral.json").read_text())["threshold"]
         == gate["threshold"]
