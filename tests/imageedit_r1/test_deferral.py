@@ -276,3 +276,25 @@ def test_the_editor_executes_the_merged_plan_and_traces_the_sentences_taken(
     run = agents.carry_out((sample.source, sample.instruction, 0), merged)
     edits = [step for step in run.episode.trace if step.tool in ("remove", "move")]
     assert [(step.tool, step.status) for step in edits] == [("remove", "ok"), ("move", "ok")]
+
+
+def test_the_bench_refuses_files_it_cannot_choose_from_in_one_line(tmp_path, run_bench):
+    select = _paired({"s/1": ("L1", COMPLETE, -0.5, 0.0, 1.0)})
+    (tmp_path / "select.json").write_text(json.dumps(select))
+    (tmp_path / "same.json").write_text(json.dumps(select))
+    bare = {k: v for k, v in select.items() if k != "token_logprobs"}
+    (tmp_path / "bare.json").write_text(json.dumps(bare))
+    out = ["--out", tmp_path / "gate.json"]
+    done = run_bench("r1_deferral.py", "--select", tmp_path / "bare.json", *out, expect=1)
+    assert "has no 'token_logprobs'" in done.stderr and "--confidence" in done.stderr
+    done = run_bench(
+        "r1_deferral.py",
+        "--select",
+        tmp_path / "select.json",
+        "--report",
+        tmp_path / "same.json",
+        *out,
+        expect=1,
+    )
+    assert "shares samples with the selection file" in done.stderr
+    assert not (tmp_path / "gate.json").exists()
