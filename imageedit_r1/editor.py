@@ -231,7 +231,9 @@ class ImageEditR1Editor(BaseEditor):
             if not isinstance(outcome, tuple):  # an AgentRun: the policy's plan was executed
                 result = self._result(outcome, per_item, smoke)
                 if decision is not None:  # why the policy's plan was kept, or which sentences were not
-                    result.trace.insert(0, _gate_step(decision[0], None))
+                    merged = bool(decision[0].sentences_from_grammar)
+                    step = _gate_step(decision[0], None, proposal.completion if merged else None)
+                    result.trace.insert(0, step)
                 results.append(result)
             else:
                 results.append(self._deferred(request, proposal, *outcome, per_item, smoke))
@@ -344,11 +346,14 @@ def _flat(request: EditRequest) -> tuple[bool, str]:
         return False, f"the scene reader failed ({type(exc).__name__}: {exc})"
 
 
-def _gate_step(deferral: Any, reading: Any) -> TraceStep:
-    """The gate's decision as a trace step; a deferred one carries the grammar's plan."""
+def _gate_step(deferral: Any, reading: Any, policy_output: str | None = None) -> TraceStep:
+    """The gate's decision as a trace step; a deferred one carries the grammar's plan, a merged one
+    the policy's own plan (the plan step then shows the merged plan that was executed)."""
     arguments = deferral.to_dict()
     if reading is not None:
         arguments["rule_plan"] = [s.to_dict() for s in reading.plan]
+    if policy_output is not None:
+        arguments["policy_output"] = policy_output[:2000]
     return TraceStep(tool="defer", arguments=arguments, status="ok", message=deferral.reason)
 
 

@@ -273,6 +273,11 @@ def test_the_editor_executes_the_merged_plan_and_traces_the_sentences_taken(
         ' [{"action":"remove","subject":"the purple triangle","goal":""},'
         '{"action":"move","subject":"o4","goal":"o2"}]'
     )
+    # the trace keeps the policy's own plan beside the decision
+    from imageedit_r1.editor import _gate_step
+
+    step = _gate_step(deferral, None, written)
+    assert step.arguments["sentences_from_grammar"] == [0] and step.arguments["policy_output"] == written
     run = agents.carry_out((sample.source, sample.instruction, 0), merged)
     edits = [step for step in run.episode.trace if step.tool in ("remove", "move")]
     assert [(step.tool, step.status) for step in edits] == [("remove", "ok"), ("move", "ok")]
