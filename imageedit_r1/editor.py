@@ -20,14 +20,19 @@ import importlib.util
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.fingerprint import file_sha256
 from harness.protocols import BaseEditor, EditorCapabilities
 from harness.types import EditRequest, EditResult, TraceStep, Usage
 from imageedit_r1.policy import read_card
+
+if TYPE_CHECKING:  # imported when used: `ieval ls` lists editors without loading the agents
+    from baselines.tools.classical.instructions import Reading
+    from imageedit_r1.agents import Proposal
+    from imageedit_r1.deferral import Deferral
 
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINTS / "default"
@@ -87,6 +92,17 @@ def _base_problem(base: str) -> str | None:
             return "LoRA adapters need peft (pip install peft)"
         return None
     return checkpoint_problem(base) if base else "the adapter does not name its base model"
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The deferral gate's decision for one request: the decision with what it was made from, the
+    grammar's reading, and the proposal to carry out (the policy's, or its plan with sentences
+    taken from the grammar)."""
+
+    deferral: Deferral
+    reading: Reading
+    proposal: Proposal
 
 
 class ImageEditR1Editor(BaseEditor):
@@ -214,10 +230,10 @@ class ImageEditR1Editor(BaseEditor):
         try:
             proposals = agents.propose(items)
             decisions = self._decisions(requests, proposals)
-            outcomes = [
-                decision[:2]
-                if decision is not None and decision[0].defer
-                else agents.carry_out(item, proposal if decision is None else decision[2])
+            runs = [
+                None
+                if decision is not None and decision.deferral.defer
+                else agents.carry_out(item, proposal if decision is None else decision.proposal)
                 for item, proposal, decision in zip(items, proposals, decisions, strict=True)
             ]
         except Exception as exc:  # a batch-level failure: every item gets the reason
@@ -225,23 +241,20 @@ class ImageEditR1Editor(BaseEditor):
         per_item = (time.perf_counter() - start) / max(len(requests), 1)
         smoke = bool(self.card.get("smoke", False))
         results = []
-        for request, proposal, decision, outcome in zip(
-            requests, proposals, decisions, outcomes, strict=True
-        ):
-            if not isinstance(outcome, tuple):  # an AgentRun: the policy's plan was executed
-                result = self._result(outcome, per_item, smoke)
-                if decision is not None:  # why the policy's plan was kept, or which sentences were not
-                    merged = bool(decision[0].sentences_from_grammar)
-                    step = _gate_step(decision[0], None, proposal.completion if merged else None)
-                    result.trace.insert(0, step)
-                results.append(result)
-            else:
-                results.append(self._deferred(request, proposal, *outcome, per_item, smoke))
+        for request, proposal, decision, run in zip(requests, proposals, decisions, runs, strict=True):
+            if run is None:  # deferred whole: the grammar's plan was executed
+                results.append(self._deferred(request, proposal, decision, per_item, smoke))
+                continue
+            result = self._result(run, per_item, smoke)
+            if decision is not None:  # why the policy's plan was kept, or which sentences were not
+                merged = bool(decision.deferral.sentences_from_grammar)
+                step = _gate_step(decision.deferral, None, proposal.completion if merged else None)
+                result.trace.insert(0, step)
+            results.append(result)
         return results
 
-    def _decisions(self, requests: Sequence[EditRequest], proposals: list[Any]) -> list[Any]:
-        """Per request, (Deferral, the grammar's Reading, the proposal to carry out) from the gate,
-        or None without a gate. The token log-probabilities are those of the greedy plans,
+    def _decisions(self, requests: Sequence[EditRequest], proposals: list[Any]) -> list[GateDecision | None]:
+        """Per request, the gate's decision (``GateDecision``), or None without a gate. The token log-probabilities are those of the greedy plans,
         teacher-forced in one batch. The proposal is the policy's, or with sentences taken from the
         grammar (``DeferralGate.merge_sentences``) the merged plan."""
         if self.gate is None:
@@ -277,15 +290,16 @@ class ImageEditR1Editor(BaseEditor):
                         f"complete readings, policy sub-edits unsure (< {self.gate.sentence_threshold})",
                     )
                     proposal = Proposal(proposal.env, proposal.prompt, " " + format_plan(merged))
-            decisions.append((deferral, reading, proposal))
+            decisions.append(GateDecision(deferral, reading, proposal))
         return decisions
 
     def _deferred(
-        self, request: EditRequest, proposal: Any, deferral: Any, reading: Any, seconds: float, smoke: bool
+        self, request: EditRequest, proposal: Any, decision: GateDecision, seconds: float, smoke: bool
     ) -> EditResult:
         """The grammar's plan executed by classic-pipeline's tools; the trace keeps the policy's plan."""
         from baselines.pipelines.decompose import ClassicPipelineEditor
 
+        deferral, reading = decision.deferral, decision.reading
         result = ClassicPipelineEditor().edit_with_plan(request, list(reading.plan))
         plan_step = TraceStep(
             tool="plan",

@@ -266,7 +266,8 @@ def test_the_editor_executes_the_merged_plan_and_traces_the_sentences_taken(
         ' [{"action":"recolor","subject":"o2","goal":"red"},{"action":"move","subject":"o4","goal":"o2"}]'
     )
     proposal = Proposal(proposal.env, proposal.prompt, written)
-    ((deferral, reading, merged),) = editor._decisions([request], [proposal])
+    (decision,) = editor._decisions([request], [proposal])
+    deferral, merged = decision.deferral, decision.proposal
     # sentence 1 is read completely and taken; sentence 2 ("where X was") has no policy form
     assert not deferral.defer and deferral.sentences_from_grammar == (0,)
     assert merged.completion == (
