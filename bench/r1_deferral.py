@@ -32,6 +32,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,22 @@ THRESHOLDS = (-0.01, -0.02, -0.03, -0.05, -0.075, -0.1, -0.15, -0.2, -0.25, -0.3
 CLASSIC = "classic-pipeline"
 
 
-def instruction_of(prompt: str) -> str:
-    head = prompt.split("\n", 1)[0]
-    return head.removeprefix("instruction: ")
+def decided(
+    result: dict[str, Any], entry: str, gate: Any, merged: dict[str, float] | None = None
+) -> Iterator[tuple[str, Any, Any, float, float, float]]:
+    """Per sample of ``result``: (id, the gate's Deferral, the grammar's Reading, policy value,
+    classic-pipeline value, gated value). ``merged``: the executed values of plans with sentences
+    taken from the grammar, by sample."""
+    from imageedit_r1.drafts import instruction_of
+
+    policy_index = result["columns"].index(entry)
+    classic_index = result["columns"].index(CLASSIC)
+    for sid, values in result["per_sample"].items():
+        logprobs = result["token_logprobs"][entry][sid]
+        deferral, reading = gate.decide(instruction_of(result["prompts"][sid]), logprobs)
+        policy, classic = values[policy_index], values[classic_index]
+        gated = classic if deferral.defer else (merged or {}).get(sid, policy)
+        yield sid, deferral, reading, policy, classic, gated
 
 
 def gate_columns(
@@ -57,19 +71,12 @@ def gate_columns(
 ) -> dict[str, dict[str, float]]:
     """sample id -> value of the policy, the gated editor and classic-pipeline, plus 'deferred' (0/1).
     ``merged``: the executed values of plans with sentences taken from the grammar, by sample."""
-    policy_index = result["columns"].index(entry)
-    classic_index = result["columns"].index(CLASSIC)
     columns: dict[str, dict[str, float]] = {"policy": {}, "gated": {}, CLASSIC: {}, "deferred": {}}
-    for sid, values in result["per_sample"].items():
-        logprobs = result["token_logprobs"][entry][sid]
-        deferral, _ = gate.decide(instruction_of(result["prompts"][sid]), logprobs)
-        columns["policy"][sid] = values[policy_index]
-        columns[CLASSIC][sid] = values[classic_index]
+    for sid, deferral, _, policy, classic, gated in decided(result, entry, gate, merged):
+        columns["policy"][sid] = policy
+        columns[CLASSIC][sid] = classic
         columns["deferred"][sid] = float(deferral.defer)
-        if deferral.defer:
-            columns["gated"][sid] = values[classic_index]
-        else:
-            columns["gated"][sid] = (merged or {}).get(sid, values[policy_index])
+        columns["gated"][sid] = gated
     return columns
 
 
@@ -77,6 +84,7 @@ def merged_plans(result: dict[str, Any], entry: str, gate: Any, tokenizer: Any) 
     """sample id -> the plan with sentences taken from the grammar (``DeferralGate.merge_sentences``),
     for the samples where any is taken and the instruction is not deferred whole."""
     from imageedit_r1.deferral import subedit_least_logprobs
+    from imageedit_r1.drafts import instruction_of
     from imageedit_r1.plan import format_plan, parse_plan
 
     out = {}
@@ -172,24 +180,20 @@ def sample_rows(
 ) -> dict[str, list[Any]]:
     """sample id -> [level, least token log-probability, reading complete, sentences, deferred,
     policy value, classic-pipeline value, gated value]: what the gate read and what it chose."""
-    gated = gate_columns(result, entry, gate, merged)["gated"]
-    policy_index = result["columns"].index(entry)
-    classic_index = result["columns"].index(CLASSIC)
-    rows = {}
-    for sid, values in result["per_sample"].items():
-        instruction = instruction_of(result["prompts"][sid])
-        deferral, reading = gate.decide(instruction, result["token_logprobs"][entry][sid])
-        rows[sid] = [
-            sample_level(sid, result.get("sample_levels", {})),
+    levels = result.get("sample_levels", {})
+    return {
+        sid: [
+            sample_level(sid, levels),
             round(deferral.least_logprob, 4),
             int(reading.complete),
             reading.sentences,
             int(deferral.defer),
-            values[policy_index],
-            values[classic_index],
-            gated[sid],
+            policy,
+            classic,
+            gated,
         ]
-    return rows
+        for sid, deferral, reading, policy, classic, gated in decided(result, entry, gate, merged)
+    }
 
 
 def by_level(result: dict[str, Any], columns: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
@@ -236,6 +240,7 @@ def choose(select: dict[str, Any], entry: str, single_sentence: bool) -> tuple[A
 def completeness(result: dict[str, Any]) -> dict[str, Any]:
     """How often classic-pipeline is right, by (complete reading, one sentence or more)."""
     from baselines.tools.classical.instructions import read_instruction
+    from imageedit_r1.drafts import instruction_of
 
     classic_index = result["columns"].index(CLASSIC)
     counts: dict[str, list[float]] = defaultdict(list)

@@ -43,6 +43,30 @@ def micro_policy_dir(tmp_path_factory, synth_examples):
 
 
 @pytest.fixture
+def one_grpo_step(synth_samples):
+    """Run one GRPO step (2 prompts x 2 generations) from ``init`` into ``out`` on the four samples,
+    and return its summary; keyword arguments change any setting of the run."""
+    from imageedit_r1.rollouts import RolloutPool
+    from imageedit_r1.toolbox import default_toolbox
+    from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
+
+    def run(examples, init, out, **changes):
+        pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
+        settings = dict(
+            output_dir=str(out),
+            init_checkpoint=str(init),
+            max_steps=1,
+            prompts_per_step=2,
+            num_generations=2,
+            max_completion_length=12,
+            logging_steps=1,
+        )
+        return train_grpo(examples, pool, GRPORunConfig(**{**settings, **changes}))
+
+    return run
+
+
+@pytest.fixture
 def micro_pipeline():
     """A factory of the smallest one-process pipeline config (micro model, a few samples, one GRPO
     reward, no baselines); keyword arguments change any setting."""

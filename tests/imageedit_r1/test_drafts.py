@@ -142,14 +142,11 @@ def lora_sft(tmp_path, base_dir, **changes) -> SFTConfig:
 
 
 def test_a_drafted_checkpoint_is_read_with_drafts_through_sft_grpo_export_and_editor(
-    tmp_path, synth_examples, synth_samples, base_dir
+    tmp_path, synth_examples, synth_samples, base_dir, one_grpo_step
 ):
     from harness.types import EditRequest
     from imageedit_r1.editor import ImageEditR1Editor
     from imageedit_r1.policy import Policy, export_checkpoint, load_policy
-    from imageedit_r1.rollouts import RolloutPool
-    from imageedit_r1.toolbox import default_toolbox
-    from imageedit_r1.training.grpo import GRPORunConfig, train_grpo
     from imageedit_r1.training.sft import train_sft
 
     sft = train_sft(synth_examples, lora_sft(tmp_path, base_dir, rule_draft=True))
@@ -165,19 +162,8 @@ def test_a_drafted_checkpoint_is_read_with_drafts_through_sft_grpo_export_and_ed
         [with_draft(p) for p in prompts], max_new_tokens=6
     )
 
-    pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
-    grpo = train_grpo(
-        synth_examples,
-        pool,
-        GRPORunConfig(
-            output_dir=str(tmp_path / "grpo"),
-            init_checkpoint=str(tmp_path / "sft" / "final"),
-            max_steps=1,
-            prompts_per_step=2,
-            num_generations=2,
-            max_completion_length=8,
-            logging_steps=1,
-        ),
+    grpo = one_grpo_step(
+        synth_examples, tmp_path / "sft" / "final", tmp_path / "grpo", max_completion_length=8
     )
     assert grpo["rule_draft"] is True and reads_drafts(tmp_path / "grpo" / "final")
     shipped = export_checkpoint(tmp_path / "grpo" / "final", tmp_path / "export", {"stages": ["sft", "grpo"]})

@@ -19,9 +19,6 @@ from imageedit_r1.policy import (  # noqa: E402
     load_policy,
     packaged_base,
 )
-from imageedit_r1.rollouts import RolloutPool  # noqa: E402
-from imageedit_r1.toolbox import default_toolbox  # noqa: E402
-from imageedit_r1.training.grpo import GRPORunConfig, train_grpo  # noqa: E402
 from imageedit_r1.training.logs import last_json  # noqa: E402
 from imageedit_r1.training.sft import SFTConfig, train_sft  # noqa: E402
 
@@ -73,27 +70,16 @@ def test_sft_lora_writes_only_an_adapter_that_loads_onto_its_base(tmp_path, exam
     assert torch.allclose(again.model(ids).logits, merged.model(ids).logits, atol=2e-2)
 
 
-def test_grpo_continues_the_adapter_and_the_editor_runs_it(tmp_path, examples, base_dir, synth_samples):
+def test_grpo_continues_the_adapter_and_the_editor_runs_it(
+    tmp_path, examples, base_dir, synth_samples, one_grpo_step
+):
     train_sft(
         examples,
         SFTConfig(
             output_dir=str(tmp_path / "sft"), base_model=str(base_dir), lora_rank=4, max_steps=1, batch_size=2
         ),
     )
-    pool = RolloutPool({s.id: s for s in synth_samples}, default_toolbox, workers=0)
-    grpo = train_grpo(
-        examples,
-        pool,
-        GRPORunConfig(
-            output_dir=str(tmp_path / "grpo"),
-            init_checkpoint=str(tmp_path / "sft" / "final"),
-            max_steps=1,
-            prompts_per_step=2,
-            num_generations=2,
-            max_completion_length=12,
-            logging_steps=1,
-        ),
-    )
+    grpo = one_grpo_step(examples, tmp_path / "sft" / "final", tmp_path / "grpo")
     assert grpo["steps"] == 1 and math.isfinite(grpo["last_reward"])
     final = tmp_path / "grpo" / "final"
     assert (final / "adapter_model.safetensors").exists()

@@ -79,10 +79,6 @@ def read_instruction(text: str) -> Reading:
     return Reading(tuple(plan), len(sentences), tuple(unused))
 
 
-def parse_sentence(sentence: str) -> SubEdit | None:
-    return read_sentence(sentence)[0]
-
-
 def read_sentence(sentence: str) -> tuple[SubEdit | None, tuple[str, ...]]:
     """One sentence's sub-edit (None: unread) and the elements found that it does not use."""
     words = words_of(sentence)
