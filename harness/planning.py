@@ -66,16 +66,18 @@ def _factory_or_none(reg: Registry[Any], name: str) -> tuple[Any, str | None]:
 
 
 def check_names(config: RunConfig) -> None:
-    """Raise UnknownNameError for the first name that is not registered."""
-    for name in config.suites:
-        if name != "all" and name not in registry.suites:
-            registry.suites.factory(name)
-    for name in config.editors:
-        if name not in registry.editors:
-            registry.editors.factory(name)
-    for name in config.metrics or ():
-        if name not in registry.metrics:
-            registry.metrics.factory(name)
+    """Raise UnknownNameError for the first name that is not registered, or UnknownOptionError
+    for the first ``+key=value`` option its factory does not take."""
+    named = [(registry.suites, n) for n in config.suites if n != "all"]
+    named += [(registry.editors, n) for n in config.editors]
+    named += [(registry.metrics, n) for n in config.metrics or ()]
+    for reg, name in named:
+        if name not in reg:
+            reg.factory(name)
+        try:
+            reg.options(name)
+        except ImportError:  # reported as unavailable when the plan is resolved
+            pass
 
 
 def resolve_plan(config: RunConfig) -> ResolvedPlan:

@@ -6,12 +6,21 @@ groups ``ieval.suites``, ``ieval.editors``, ``ieval.metrics`` and ``ieval.judges
 
 Names may carry one argument: ``from-dir:PATH`` passes ``PATH`` to the factory, and a registered
 prefix such as ``replicate/`` matches ``replicate/owner/model`` with ``owner/model`` as argument.
+
+Names may also end in options for the factory, each ``+key=value``:
+``imageedit-r1:smollm2+defer=false+replans=0`` builds that editor with ``defer=False, replans=0``.
+A value is read as JSON where it parses (``true``, ``0``, ``0.7``, ``null``), else kept as text.
+Only parameters the factory names are options; another key is an error that lists them. The
+whole name, options included, is the component's name in records and leaderboards, so a run can
+compare an editor with and without an option.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -22,6 +31,10 @@ T = TypeVar("T")
 
 class UnknownNameError(LookupError):
     """A user asked for a component that is not registered."""
+
+
+class UnknownOptionError(UnknownNameError):
+    """A name's ``+key=value`` option that its factory does not take, or cannot take as written."""
 
 
 class UnavailableError(RuntimeError):
@@ -67,14 +80,29 @@ class Registry(Generic[T]):
         target, arg = self._lookup(name)
         return _resolve(target), arg
 
+    def options(self, name: str) -> dict[str, Any]:
+        """The ``+key=value`` options ``name`` ends in, checked against its factory's parameters."""
+        base, options = split_options(name)
+        if options:
+            factory, _ = self.factory(name)
+            check_options(factory, options, f"{self.kind} '{base}'")
+        return options
+
     def create(self, name: str, **options: Any) -> T:
+        named = self.options(name)
         factory, arg = self.factory(name)
         reason = unavailable_reason(factory, arg)
         if reason:
             raise UnavailableError(f"{self.kind} '{name}' is unavailable: {reason}")
         if arg is not None:
             options["arg"] = arg
-        return factory(**options)
+        if not named:
+            return factory(**options)
+        try:
+            return factory(**{**options, **named})
+        except (TypeError, ValueError) as exc:  # the options as written, not the component, are wrong
+            base, _ = split_options(name)
+            raise UnknownOptionError(f"{self.kind} '{base}' cannot be built with {named}: {exc}") from exc
 
     def availability(self, name: str) -> Availability:
         try:
@@ -89,6 +117,7 @@ class Registry(Generic[T]):
 
     def _lookup(self, name: str) -> tuple[str | Callable[..., T], str | None]:
         self._load_plugins()
+        name, _ = split_options(name)
         if name in self._entries:
             return self._entries[name], None
         base, sep, arg = name.partition(":")
@@ -122,6 +151,60 @@ def _resolve(target: str | Callable[..., T]) -> Callable[..., T]:
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def split_options(name: str) -> tuple[str, dict[str, Any]]:
+    """``NAME+key=value+...`` -> (NAME, options in the order written). A ``+`` that does not start
+    a ``key=value`` (key an identifier) belongs to the name, as do those before it."""
+    parts = name.split("+")
+    found: list[tuple[str, Any]] = []
+    while len(parts) > 1:
+        key, sep, text = parts[-1].partition("=")
+        if not (sep and key.isidentifier()):
+            break
+        if any(key == seen for seen, _ in found):
+            raise UnknownOptionError(f"'{name}' sets the option '{key}' twice")
+        found.append((key, _option_value(text)))
+        parts.pop()
+    return "+".join(parts), dict(reversed(found))
+
+
+def _option_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def check_options(factory: Callable[..., Any], options: dict[str, Any], label: str) -> None:
+    """Raise UnknownOptionError unless every option is a parameter the factory names, and a value
+    of the kind its default is (a bool for a bool, a number for a number)."""
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        parameters = {}  # type: ignore[assignment]
+    named = {
+        key: p
+        for key, p in parameters.items()
+        if key != "arg" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    for key, value in options.items():
+        if key not in named:
+            takes = ", ".join(named) or "none"
+            raise UnknownOptionError(f"{label} has no option '{key}' (its options: {takes})")
+        default = named[key].default
+        if isinstance(default, bool):
+            wrong, kind = not isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            wrong, kind = isinstance(value, bool) or not isinstance(value, int), "a whole number"
+        elif isinstance(default, float):
+            wrong, kind = isinstance(value, bool) or not isinstance(value, int | float), "a number"
+        else:
+            wrong, kind = False, ""
+        if wrong:
+            raise UnknownOptionError(
+                f"{label}: option '{key}' takes {kind} (default {default!r}), got {value!r}"
+            )
 
 
 def unavailable_reason(factory: Callable[..., Any], arg: str | None) -> str | None:

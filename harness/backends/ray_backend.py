@@ -42,7 +42,7 @@ DEFAULT_MAX_CHUNK = 16
 @dataclass(frozen=True)
 class ComponentSpec:
     """How an actor builds its component: the registry factory, the name's argument, the
-    fingerprint the runner records, and the GPU share one instance needs."""
+    fingerprint the runner records, the GPU share one instance needs and the name's options."""
 
     kind: str
     name: str
@@ -50,6 +50,7 @@ class ComponentSpec:
     arg: str | None
     fingerprint: str
     num_gpus: float
+    options: tuple[tuple[str, Any], ...] = ()  # the name's ``+key=value`` options
 
 
 def gpu_share(component: Any) -> float:
@@ -65,7 +66,8 @@ def build_component(spec: ComponentSpec) -> Any:
     reason = unavailable_reason(spec.factory, spec.arg)
     if reason:
         raise RuntimeError(f"{spec.kind} '{spec.name}' is unavailable on this Ray worker: {reason}")
-    component = spec.factory(arg=spec.arg) if spec.arg is not None else spec.factory()
+    arguments = {"arg": spec.arg} if spec.arg is not None else {}
+    component = spec.factory(**arguments, **dict(spec.options))
     built = fingerprint_id(component)
     if built != spec.fingerprint:
         raise RuntimeError(
@@ -328,7 +330,8 @@ class RayExecutor:
         reg: Registry[Any] = registry.editors if kind == "editor" else registry.metrics
         live = (self.plan.editors if kind == "editor" else self.plan.metrics)[name]
         factory, arg = reg.factory(name)
-        spec = ComponentSpec(kind, name, factory, arg, fingerprint_id(live), gpu_share(live))
+        options = tuple(reg.options(name).items())
+        spec = ComponentSpec(kind, name, factory, arg, fingerprint_id(live), gpu_share(live), options)
         self._specs[(kind, name)] = spec
         return spec
 

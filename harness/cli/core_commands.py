@@ -53,7 +53,10 @@ def parse_shard(value: str | None) -> tuple[int, int] | None:
 def run(
     suite: str = typer.Option("all", "--suite", help="Suite names, comma-separated, or 'all'."),
     editors: str | None = typer.Option(
-        None, "--editors", help=f"Editor names, comma-separated (default: {','.join(DEFAULT_EDITORS)})."
+        None,
+        "--editors",
+        help=f"Editor names, comma-separated (default: {','.join(DEFAULT_EDITORS)}); a name may end in "
+        "options, e.g. imageedit-r1:smollm2+defer=false.",
     ),
     metrics: str | None = typer.Option(None, "--metrics", help="Metric names (default: each suite's own)."),
     split: str | None = typer.Option(None, "--split", help="Split (default: each suite's test split)."),
