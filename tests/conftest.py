@@ -17,6 +17,23 @@ def _reset_process_wide_settings():
 
 
 @pytest.fixture
+def bench_module():
+    """Import a script of ``bench/`` as a module: ``bench_module("r1_calibration").auroc``."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, root / "bench" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture
 def run_bench():
     """Run a script of ``bench/`` as a user does (this interpreter, from the repository root) and
     check its exit status: ``run_bench("r1_misses.py", path, "--by", "family", expect=0)``."""
