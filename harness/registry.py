@@ -176,18 +176,31 @@ def _option_value(text: str) -> Any:
         return text
 
 
-def check_options(factory: Callable[..., Any], options: dict[str, Any], label: str) -> None:
-    """Raise UnknownOptionError unless every option is a parameter the factory names, and a value
-    of the kind its default is (a bool for a bool, a number for a number)."""
+def option_parameters(factory: Callable[..., Any]) -> dict[str, inspect.Parameter]:
+    """The parameters a name's options may set: those the factory names, but its ``arg``."""
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):
-        parameters = {}  # type: ignore[assignment]
-    named = {
+        return {}
+    return {
         key: p
         for key, p in parameters.items()
         if key != "arg" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     }
+
+
+def option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
+    """Each option's default as ``ieval ls`` shows it (None when it has none)."""
+    return {
+        key: None if p.default is inspect.Parameter.empty else p.default
+        for key, p in option_parameters(factory).items()
+    }
+
+
+def check_options(factory: Callable[..., Any], options: dict[str, Any], label: str) -> None:
+    """Raise UnknownOptionError unless every option is a parameter the factory names, and a value
+    of the kind its default is (a bool for a bool, a number for a number)."""
+    named = option_parameters(factory)
     for key, value in options.items():
         if key not in named:
             takes = ", ".join(named) or "none"

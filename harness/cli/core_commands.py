@@ -193,7 +193,10 @@ def ls(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
                 entries.append({"name": name, "available": False, "reason": "needs an argument in its name"})
                 continue
             availability = reg.availability(name)
-            entries.append({"name": name, "available": availability.available, "reason": availability.reason})
+            entry = {"name": name, "available": availability.available, "reason": availability.reason}
+            if availability.available:  # what `NAME+key=value` may set, with the defaults
+                entry["options"] = _printable(registry.option_defaults(reg.factory(name)[0]))
+            entries.append(entry)
         listing[key] = entries
     if as_json:
         sys.stdout.write(json.dumps(listing, indent=2) + "\n")
@@ -203,9 +206,23 @@ def ls(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> Non
         table.add_column("name")
         table.add_column("available")
         table.add_column("reason")
+        table.add_column("options (+key=value)")
         for entry in entries:
-            table.add_row(entry["name"], "yes" if entry["available"] else "no", entry["reason"])
+            shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in entry.get("options", {}).items())
+            table.add_row(entry["name"], "yes" if entry["available"] else "no", entry["reason"], shown)
         stdout.print(table)
+
+
+def _printable(defaults: dict[str, object]) -> dict[str, object]:
+    """Defaults as JSON can hold them (an object's default shows as its text)."""
+    out = {}
+    for key, value in defaults.items():
+        try:
+            json.dumps(value)
+        except TypeError:
+            value = repr(value)
+        out[key] = value
+    return out
 
 
 @suite_app.command("export")

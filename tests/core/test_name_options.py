@@ -149,3 +149,13 @@ def test_a_ray_worker_builds_the_component_with_the_names_options():
         RuntimeError, match="fingerprint"
     ):  # built without them, it would not be the same editor
         build_component(without)
+
+
+def test_ls_shows_each_available_components_options_with_their_defaults():
+    result = CliRunner().invoke(app, ["ls", "--json"])
+    assert result.exit_code == 0, result.output
+    editors = {e["name"]: e for e in json.loads(result.output)["editors"]}
+    assert editors["brightens"]["options"] == {"amount": 0, "clip": True, "label": ""}
+    assert editors["identity"]["options"] == {}
+    assert editors["imageedit-r1"]["options"]["defer"] is True
+    assert "options" not in editors["replicate/<arg>"]  # nothing is built without its argument
