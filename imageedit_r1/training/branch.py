@@ -130,9 +130,29 @@ def _header(argv: Sequence[str], device: str | None) -> tuple[list[str], str]:
     return command, f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {where}{' '.join(command)}\n"
 
 
+OUT_OF_MEMORY = ("CUDA out of memory", "OutOfMemoryError")  # what torch prints when the GPU is full
+
+
 def _failed(argv: Sequence[str], returncode: int, log: Path) -> BranchError:
     code = BUSY_EXIT if returncode == BUSY_EXIT else 1
-    return BranchError(f"{argv[0]} stage failed (exit {returncode}); see {log}", exit_code=code)
+    message = f"{argv[0]} stage failed (exit {returncode}); see {log}"
+    if _ran_out_of_memory(log):
+        message += (
+            ": the GPU ran out of memory (other runs on it hold memory too); start fewer runs on it "
+            "at once, then run this command again to resume from the newest checkpoints"
+        )
+    return BranchError(message, exit_code=code)
+
+
+def _ran_out_of_memory(log: Path, tail: int = 20_000) -> bool:
+    """Whether the end of a stage's log reports that the GPU ran out of memory."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - tail))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(sign in text for sign in OUT_OF_MEMORY)
 
 
 def run_stage(argv: Sequence[str], log: Path, device: str | None = None) -> str:

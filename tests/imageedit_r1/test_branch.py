@@ -246,6 +246,29 @@ def test_a_failing_grpo_arm_stops_the_long_arm_beside_it(tmp_path):
     assert set(json.loads((out / "branch.json").read_text())["stages"]) == {"short"}
 
 
+def test_a_stage_that_ran_out_of_gpu_memory_says_so_and_how_to_go_on(tmp_path):
+    from imageedit_r1.training.branch import _failed
+
+    log = tmp_path / "short.log"
+    log.write_text(
+        "step 20 ...\n"
+        * 3000  # a long log: the sign is read from its end
+        + "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 30.00 MiB. GPU 0 has a total "
+        "capacity of 139.80 GiB of which 21.19 MiB is free.\n",
+        encoding="utf-8",
+    )
+    error = _failed(["sft", "--max-steps", "400"], 1, log)
+    assert error.exit_code == 1
+    assert str(error) == (
+        f"sft stage failed (exit 1); see {log}: the GPU ran out of memory (other runs on it hold memory "
+        "too); start fewer runs on it at once, then run this command again to resume from the newest checkpoints"
+    )
+    other = tmp_path / "grpo.log"
+    other.write_text("ValueError: unknown reward\n", encoding="utf-8")
+    assert str(_failed(["grpo"], 1, other)) == f"grpo stage failed (exit 1); see {other}"
+    assert str(_failed(["grpo"], 1, tmp_path / "missing.log")).endswith("missing.log")
+
+
 def test_last_json_finds_the_summary_not_an_object_nested_in_it():
     from imageedit_r1.training.logs import last_json
 
