@@ -16,21 +16,16 @@ def _reset_process_wide_settings():
     weights.reset()
 
 
-@pytest.fixture
-def bench_module():
-    """Import a script of ``bench/`` as a module: ``bench_module("r1_calibration").auroc``."""
+def load_bench(name: str):
+    """Import a script of ``bench/`` as a module: ``load_bench("r1_calibration").auroc``."""
     import importlib.util
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-
-    def load(name: str):
-        spec = importlib.util.spec_from_file_location(name, root / "bench" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return load
+    path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import pytest
 
 from imageedit_r1.deferral import DeferralGate, save_gate
 
+from ..conftest import load_bench
 
-def test_auroc_is_the_chance_a_right_plan_looks_surer_than_a_wrong_one(bench_module):
-    auroc = bench_module("r1_calibration").auroc
+
+def test_auroc_is_the_chance_a_right_plan_looks_surer_than_a_wrong_one():
+    auroc = load_bench("r1_calibration").auroc
     assert auroc([-0.1, -0.01], [-1.0]) == 1.0
     assert auroc([-1.0], [-0.1, -0.01]) == 0.0
     assert auroc([-0.5], [-0.5]) == 0.5  # a tie counts half
@@ -37,12 +39,10 @@ def _paired_file(path: Path, ids: list[str]) -> None:
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def test_a_stored_gate_defers_where_the_reading_is_complete_and_the_plan_unsure(
-    tmp_path, run_bench, bench_module
-):
+def test_a_stored_gate_defers_where_the_reading_is_complete_and_the_plan_unsure(tmp_path, run_bench):
     from imageedit_r1.deferral import read_instruction
 
-    bench = bench_module("r1_calibration")
+    bench = load_bench("r1_calibration")
     ids = [f"synth-edit/test/{i:05d}" for i in range(12)]
     _paired_file(tmp_path / "paired.json", ids)
     save_gate(tmp_path, DeferralGate(-0.075, single_sentence=True), {"rule": "hand-built"})

@@ -3,7 +3,6 @@ the channel SFT objective, and choosing alpha on a selection set (bench/r1_verif
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -12,6 +11,8 @@ import pytest
 
 from imageedit_r1.channel import channel_example, channel_prompt, channel_target, pick, split_prompt
 from imageedit_r1.data import PlanExample
+
+from ..conftest import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPT = (
@@ -137,15 +138,6 @@ def test_the_bench_refuses_a_channel_without_sampled_plans(tmp_path, run_bench):
     assert not out.exists()
 
 
-def _sweep_module():
-    spec = importlib.util.spec_from_file_location(
-        "r1_verifier_sweep", ROOT / "bench" / "r1_verifier_sweep.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _bench_file(first: int, rows: list[dict[str, list]], what: str) -> dict:
     """A bench file with candidates (greedy + 2 sampled) on samples first, first+1, ..."""
     ids = [f"synth-edit/test/{first + i:05d}" for i in range(len(rows))]
@@ -169,7 +161,7 @@ def _row(exact, forward, channel):
 
 
 def test_alpha_is_chosen_on_the_selection_set_and_reported_on_the_test_set(tmp_path, run_bench):
-    sweep = _sweep_module()
+    sweep = load_bench("r1_verifier_sweep")
     # selection: the greedy plan is wrong where a sampled plan explains the instruction much better,
     # and right where the channel is only slightly against it: alphas from 0.3 to 0.65 fix the first
     # two samples and keep the third

@@ -1,14 +1,14 @@
 """Deferral to the rule grammar: the gate's decisions, its file, the editor's trace and images, and
 the bench that chooses the threshold."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from imageedit_r1.deferral import GATE_FILE, DeferralGate, load_gate, save_gate
+
+from ..conftest import load_bench
 
 COMPLETE = "Make the red circle blue."
 INCOMPLETE = "The object nearest the bottom should end up in the upper left corner."
@@ -141,14 +141,6 @@ def test_an_unreadable_gate_is_a_recorded_failure_not_a_crash(tmp_path, micro_ch
     assert result.status == "error" and "unreadable deferral gate" in result.error
 
 
-def _bench():
-    path = Path(__file__).resolve().parents[2] / "bench" / "r1_deferral.py"
-    spec = importlib.util.spec_from_file_location("r1_deferral", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _paired(ids_and_rows):
     """A paired file as bench/r1_paired_eval.py --plans --confidence writes it."""
     return {
@@ -164,7 +156,7 @@ def _paired(ids_and_rows):
 
 
 def test_the_bench_chooses_the_threshold_on_the_selection_file_alone(tmp_path):
-    bench = _bench()
+    bench = load_bench("r1_deferral")
     select = _paired(
         {
             "s/1": ("L1", COMPLETE, -0.5, 0.0, 1.0),  # deferred below -0.4: gains

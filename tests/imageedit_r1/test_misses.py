@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("r1_misses", ROOT / "bench" / "r1_misses.py")
-r1_misses = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(r1_misses)
+from ..conftest import load_bench
+
+r1_misses = load_bench("r1_misses")
 
 # test samples 0, 4 and 8 of the generator (seed 0): a recolor worded as an outcome, a swap worded
 # as a desire ("... to trade places"), a resize worded as an outcome

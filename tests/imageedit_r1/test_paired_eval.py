@@ -3,16 +3,15 @@ reading each sample's stored level."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
 
+from ..conftest import load_bench
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("r1_paired_eval", ROOT / "bench" / "r1_paired_eval.py")
-paired_eval = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(paired_eval)
+paired_eval = load_bench("r1_paired_eval")
 
 
 def test_paired_difference_and_its_standard_error():
@@ -59,9 +58,7 @@ def test_the_picture_groups_samples_by_their_stored_level(tmp_path, monkeypatch)
     assert drawn == {"a": [0.5]}
 
 
-_merge_spec = importlib.util.spec_from_file_location("r1_paired_merge", ROOT / "bench" / "r1_paired_merge.py")
-paired_merge = importlib.util.module_from_spec(_merge_spec)
-_merge_spec.loader.exec_module(paired_merge)
+paired_merge = load_bench("r1_paired_merge")
 
 
 def _file(columns, rows, levels):
@@ -267,9 +264,7 @@ def test_a_baseline_alone_is_evaluated_end_to_end(tmp_path, run_bench):
     assert result["device"]["cpu_count"] >= 1
 
 
-_spread_spec = importlib.util.spec_from_file_location("r1_seed_spread", ROOT / "bench" / "r1_seed_spread.py")
-seed_spread = importlib.util.module_from_spec(_spread_spec)
-_spread_spec.loader.exec_module(seed_spread)
+seed_spread = load_bench("r1_seed_spread")
 
 
 def test_seed_spread_gives_each_group_its_mean_lowest_and_highest_seed(tmp_path, run_bench):
@@ -308,11 +303,7 @@ def test_training_curves_read_each_run_and_key_from_a_joined_log(tmp_path, run_b
 
     import pytest
 
-    spec = importlib.util.spec_from_file_location(
-        "r1_training_curves", ROOT / "bench" / "r1_training_curves.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_bench("r1_training_curves")
     rows = [
         {"run": "a", "step": 10, "reward": 0.6, "entropy": 0.3},
         {"run": "a", "step": 5, "reward": 0.5, "entropy": 0.4},
@@ -342,9 +333,7 @@ def test_settings_of_several_runs_compare_per_level_with_run_spread(tmp_path, ca
 
     from harness.statistics import compare_settings
 
-    spec = importlib.util.spec_from_file_location("r1_settings", ROOT / "bench" / "r1_settings.py")
-    settings_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(settings_tool)
+    settings_tool = load_bench("r1_settings")
     rows = {  # columns a1 a2 b1 b2 b3
         "s1": [1.0, 1.0, 1.0, 1.0, 1.0],
         "s2": [0.0, 1.0, 1.0, 1.0, 1.0],
@@ -392,9 +381,7 @@ def test_the_settings_picture_draws_each_seed_pairs_own_difference(tmp_path, mon
 
     import matplotlib.axes
 
-    spec = importlib.util.spec_from_file_location("r1_settings", ROOT / "bench" / "r1_settings.py")
-    settings_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(settings_tool)
+    settings_tool = load_bench("r1_settings")
     rows = {  # columns a1 a2 b1 b2: run b1 continues a1, b2 continues a2
         "s1": [1.0, 0.0, 1.0, 1.0],
         "s2": [0.0, 0.0, 1.0, 0.0],

@@ -7,6 +7,8 @@ import json
 import pytest
 import torch
 
+from ..conftest import load_bench
+
 ROWS = [  # (input ids, labels): prompts of different lengths, plans of different lengths
     ([5, 6, 7, 8, 9, 10, 11], [-100] * 4 + [9, 10, 11]),
     ([12, 13, 14], [-100, 13, 14]),
@@ -25,18 +27,18 @@ def _tiny_llama():
     return LlamaForCausalLM(config)
 
 
-def test_left_padded_rows_count_positions_from_their_first_token(bench_module):
-    batch = bench_module("r1_sft_step").plan_columns_batch(ROWS, pad_id=0)
+def test_left_padded_rows_count_positions_from_their_first_token():
+    batch = load_bench("r1_sft_step").plan_columns_batch(ROWS, pad_id=0)
     assert batch["input_ids"][1].tolist() == [0, 0, 0, 0, 12, 13, 14]
     assert batch["labels"][1].tolist() == [-100] * 5 + [13, 14]
     assert batch["position_ids"][1].tolist() == [0, 0, 0, 0, 0, 1, 2]
     assert batch["position_ids"][0].tolist() == list(range(7))
 
 
-def test_the_plan_columns_loss_and_gradient_equal_sfts_own(bench_module):
+def test_the_plan_columns_loss_and_gradient_equal_sfts_own():
     from imageedit_r1.training.sft import collate
 
-    bench, model = bench_module("r1_sft_step"), _tiny_llama()
+    bench, model = load_bench("r1_sft_step"), _tiny_llama()
     heads: list[tuple[int, ...]] = []
     model.lm_head.register_forward_hook(lambda _m, _i, out: heads.append(tuple(out.shape)))
     expected = model(**collate(ROWS, pad_id=0)).loss
