@@ -37,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from r1_paired_eval import mean_and_se, sample_level  # noqa: E402
+from r1_paired_eval import column, level_means, mean_and_se, sample_level  # noqa: E402
 
 CLASSIC = "classic-pipeline"
 MEASURES = ("accuracy", "auroc", "right_unsure", "wrong_sure", "gated", "deferred")
@@ -80,7 +80,6 @@ def instructions(sample_ids: list[str]) -> dict[str, str]:
 
 
 def measure(
-    column: str,
     values: dict[str, float],
     logprobs: dict[str, list[float]],
     classic: dict[str, float],
@@ -122,9 +121,9 @@ def compare(table: dict[str, dict[str, dict[str, float | None]]], spec: str) -> 
     a, b = left.split(","), right.split(",")
     if not name or len(a) != len(b) or not a[0] or not b[0]:
         raise SystemExit(f"error: --compare {spec!r}: write NAME=A1,A2,...:B1,B2,... with as many A as B")
-    for column in a + b:
-        if column not in table:
-            raise SystemExit(f"error: --compare names {column!r}, which no file has")
+    for entry in a + b:
+        if entry not in table:
+            raise SystemExit(f"error: --compare names {entry!r}, which no file has")
     out: dict[str, Any] = {"pairs": [f"{x} - {y}" for x, y in zip(a, b, strict=True)]}
     for level in table[a[0]]:
         out[level] = {}
@@ -158,19 +157,16 @@ def main() -> None:
     if not with_classic:
         raise SystemExit(f"error: none of the files has a {CLASSIC!r} column")
     source = with_classic[0]
-    classic = {sid: v[source["columns"].index(CLASSIC)] for sid, v in source["per_sample"].items()}
+    classic = column(source, CLASSIC)
     said = instructions(sorted(classic))
     table: dict[str, dict[str, dict[str, float | None]]] = {}
     for result in results:
         if set(result["per_sample"]) != set(classic):
             raise SystemExit("error: the files do not hold the same samples")
-        for column in result["token_logprobs"]:
-            index = result["columns"].index(column)
-            values = {sid: v[index] for sid, v in result["per_sample"].items()}
-            table[column] = measure(
-                column,
-                values,
-                result["token_logprobs"][column],
+        for name in result["token_logprobs"]:
+            table[name] = measure(
+                column(result, name),
+                result["token_logprobs"][name],
                 classic,
                 said,
                 gate,
@@ -179,29 +175,21 @@ def main() -> None:
     out: dict[str, Any] = {
         "what": source["what"],
         "gate": {"from": str(args.gate), "threshold": gate.threshold, "single_sentence_part_only": True},
-        "classic_pipeline": {level: sum(v) / len(v) for level, v in _by_level(classic, source).items()},
+        "classic_pipeline": level_means(classic, source.get("sample_levels", {})),
         "columns": table,
         "comparisons": dict(compare(table, spec) for spec in args.compare),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"| column | level | {' | '.join(MEASURES)} |")
-    for column, levels in table.items():
+    for name, levels in table.items():
         for level, row in levels.items():
             cells = " | ".join("" if row[k] is None else f"{row[k]:.4f}" for k in MEASURES)
-            print(f"| {column} | {level} | {cells} |")
+            print(f"| {name} | {level} | {cells} |")
     for name, rows in out["comparisons"].items():
         for level, row in rows.items():
             if level != "pairs":
                 print(name, level, {k: f"{v['mean']:+.4f}" for k, v in row.items()})
-
-
-def _by_level(values: dict[str, float], result: dict[str, Any]) -> dict[str, list[float]]:
-    grouped: dict[str, list[float]] = defaultdict(list)
-    for sid, value in values.items():
-        for level in (sample_level(sid, result.get("sample_levels", {})), "all"):
-            grouped[level].append(value)
-    return dict(sorted(grouped.items()))
 
 
 if __name__ == "__main__":

@@ -89,8 +89,10 @@ class Registry(Generic[T]):
         return options
 
     def create(self, name: str, **options: Any) -> T:
-        named = self.options(name)
+        base, named = split_options(name)
         factory, arg = self.factory(name)
+        if named:
+            check_options(factory, named, f"{self.kind} '{base}'")
         reason = unavailable_reason(factory, arg)
         if reason:
             raise UnavailableError(f"{self.kind} '{name}' is unavailable: {reason}")
@@ -101,7 +103,6 @@ class Registry(Generic[T]):
         try:
             return factory(**{**options, **named})
         except (TypeError, ValueError) as exc:  # the options as written, not the component, are wrong
-            base, _ = split_options(name)
             raise UnknownOptionError(f"{self.kind} '{base}' cannot be built with {named}: {exc}") from exc
 
     def availability(self, name: str) -> Availability:
