@@ -14,6 +14,13 @@ Groups (``--by``): ``action`` (the program's actions), ``family`` (the phrasing 
 ``reference`` (how subjects are referred to), ``wording`` (the first ``--wording
 PATTERN=LABEL`` whose regular expression matches the instruction, case-insensitive, else
 "other"). The table is printed as Markdown; ``--out`` also writes it as JSON.
+
+``--contrast A,B`` reads plans instead (a file scored with ``r1_paired_eval.py --plans``): the
+samples column A solved and column B missed, each with how B's greedy plan differs from A's right
+one, counted by kind (:func:`difference`) and listed with both plans (``--show N`` prints the first
+N); e.g. what GRPO broke that its SFT start had right:
+
+    python bench/r1_misses.py docs/x_paired_test1600.json --level L4 --contrast sft,grpo --show 5
 """
 
 from __future__ import annotations
@@ -114,6 +121,99 @@ def markdown(table: dict[str, Any], by: str) -> str:
     return "\n".join(lines)
 
 
+KINDS = ("unparsed", "fewer sub-edits", "more sub-edits", "order", "action", "subject", "goal")
+
+
+def difference(right: Any, wrong: Any) -> str:
+    """How a wrong plan differs from a right plan of the same sample (parsed plans,
+    ``imageedit_r1.plan.parse_plan``): the first of :data:`KINDS` that applies. ``order``: the same
+    sub-edits in another order; ``action`` / ``subject`` / ``goal``: as many sub-edits, and the
+    first field that differs somewhere is of that kind. ``same`` when the plans agree (the miss
+    came from execution, not the plan)."""
+    if not wrong.ok:
+        return "unparsed"
+    a, b = list(right.subedits), list(wrong.subedits)
+    if len(b) != len(a):
+        return "fewer sub-edits" if len(b) < len(a) else "more sub-edits"
+    if a == b:
+        return "same"
+    if sorted(a, key=repr) == sorted(b, key=repr):
+        return "order"
+    for field in ("action", "subject", "goal"):
+        if [getattr(x, field) for x in a] != [getattr(x, field) for x in b]:
+            return field
+    return "same"
+
+
+def contrast(
+    result: dict[str, Any],
+    solved_by: str,
+    missed_by: str,
+    level: str | None = None,
+    sample_for: Callable[[str], Any] = sample_of,
+) -> dict[str, Any]:
+    """The samples ``solved_by`` solved and ``missed_by`` missed, with the kind of each difference
+    of the plans: {"columns", "level", "kinds": {kind: n}, "samples": [...]}."""
+    from imageedit_r1.plan import parse_plan
+
+    names = list(result["columns"])
+    for column in (solved_by, missed_by):
+        if column not in names:
+            raise MissesError(f"no column {column!r}; the file has {', '.join(names)}")
+    plans = result.get("plans") or {}
+    lacking = [c for c in (solved_by, missed_by) if c not in plans]
+    if lacking:
+        raise MissesError(
+            f"the file has no plans of {lacking[0]!r}: score it with bench/r1_paired_eval.py --plans"
+        )
+    levels = result.get("sample_levels", {})
+    ids = [sid for sid in sorted(result["per_sample"]) if level is None or levels.get(sid) == level]
+    if not ids:
+        raise MissesError(f"no samples of level {level!r} in the file")
+    a, b = names.index(solved_by), names.index(missed_by)
+    kinds: Counter[str] = Counter()
+    samples = []
+    for sid in ids:
+        row = result["per_sample"][sid]
+        if not (row[a] >= 1 and row[b] < 1):
+            continue
+        right, wrong = plans[solved_by].get(sid, ""), plans[missed_by].get(sid, "")
+        kind = difference(parse_plan(right), parse_plan(wrong))
+        kinds[kind] += 1
+        instruction = sample_for(sid).instruction
+        samples.append(
+            {"id": sid, "kind": kind, "instruction": instruction, solved_by: right, missed_by: wrong}
+        )
+    order = sorted(kinds, key=lambda k: (-kinds[k], k))
+    return {
+        "columns": [solved_by, missed_by],
+        "level": level,
+        "n": len(ids),
+        "kinds": {k: kinds[k] for k in order},
+        "samples": samples,
+    }
+
+
+def contrast_markdown(table: dict[str, Any], show: int = 0) -> str:
+    solved_by, missed_by = table["columns"]
+    total = sum(table["kinds"].values())
+    lines = [
+        f"{total} of {table['n']} samples: {solved_by} right, {missed_by} wrong",
+        "",
+        f"| how {missed_by}'s plan differs | samples |",
+        "|---|---|",
+        *[f"| {kind} | {n} |" for kind, n in table["kinds"].items()],
+    ]
+    for sample in table["samples"][:show]:
+        lines += [
+            "",
+            f"{sample['id']} ({sample['kind']}): {sample['instruction']}",
+            f"  {solved_by}: {sample[solved_by].strip()}",
+            f"  {missed_by}: {sample[missed_by].strip()}",
+        ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paired", type=Path, help="a paired-evaluation JSON file")
@@ -122,9 +222,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--columns", help="C1,C2,...: only these columns (default: all)")
     parser.add_argument("--wording", action="append", default=[], help="PATTERN=LABEL (--by wording)")
     parser.add_argument("--out", type=Path, help="also write the table as JSON")
+    parser.add_argument("--contrast", help="A,B: the samples A solved and B missed, by how the plans differ")
+    parser.add_argument("--show", type=int, default=0, help="with --contrast: print the first N samples")
     args = parser.parse_args(argv)
     try:
         result = json.loads(args.paired.read_text(encoding="utf-8"))
+        if args.contrast:
+            pair = [c for c in args.contrast.split(",") if c]
+            if len(pair) != 2:
+                raise MissesError(f"--contrast takes two columns A,B; got {args.contrast!r}")
+            table = contrast(result, pair[0], pair[1], args.level)
+            print(contrast_markdown(table, args.show))
+            if args.out:
+                args.out.write_text(json.dumps(table, indent=1), encoding="utf-8")
+            return 0
         wordings = [parse_wording(text) for text in args.wording]
         columns = [c for c in args.columns.split(",") if c] if args.columns else None
         table = misses(result, grouper(args.by, wordings), args.level, columns)

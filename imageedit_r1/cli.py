@@ -71,6 +71,12 @@ def _check_merged_sampling() -> None:
         raise typer.Exit(code=2)
 
 
+SCALE_REWARDS_HELP = (
+    "how a group's rewards become advantages (trl's scale_rewards): group (divide by the group's "
+    "standard deviation, trl's default), batch (by the whole batch's) or none; with group, a group "
+    "where no plan is right weighs its format-reward differences like success against failure "
+    '(docs/RESULTS.md, "Programs run out")'
+)
 MERGED_SAMPLING_HELP = (
     "sample the completions with the LoRA adapter merged into the base weights: 1.37x faster GRPO on "
     "an H200 (docs/PERFORMANCE.md), for a copy of the adapted base weights in memory; the base is "
@@ -287,6 +293,7 @@ def grpo_command(
     prompts_per_step: int = typer.Option(16),
     generations: int = typer.Option(8),
     iterations: int = typer.Option(1, help="GRPO's mu: optimisation passes per generated batch"),
+    scale_rewards: str = typer.Option("group", help=SCALE_REWARDS_HELP),
     merged_sampling: bool = typer.Option(
         True, "--merged-sampling/--no-merged-sampling", help=MERGED_SAMPLING_HELP
     ),
@@ -320,6 +327,9 @@ def grpo_command(
         raise typer.Exit(code=2)
     for option, share in (("--noise", noise), ("--size-synonyms", size_synonyms), ("--cue-words", cue_words)):
         _check_share(option, share)
+    from imageedit_r1.training.grpo import SCALINGS
+
+    _check_choice("--scale-rewards", scale_rewards, SCALINGS)
     from imageedit_r1.rollouts import RolloutPool
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.corpus import build_corpus
@@ -345,6 +355,7 @@ def grpo_command(
             prompts_per_step=prompts_per_step,
             num_generations=generations,
             num_iterations=iterations,
+            scale_rewards=scale_rewards,
             merged_sampling=merged_sampling,
             learning_rate=lr,
             beta=beta,
@@ -547,6 +558,7 @@ def pipeline_command(
     temperature: float = typer.Option(1.0, help="GRPO sampling temperature of the rollouts"),
     grpo_lr: float = typer.Option(1e-4),
     grpo_iterations: int = typer.Option(1, help="GRPO's mu: optimisation passes per generated batch"),
+    grpo_scale_rewards: str = typer.Option("group", help=SCALE_REWARDS_HELP),
     grpo_merged_sampling: bool = typer.Option(
         True, "--grpo-merged-sampling/--no-grpo-merged-sampling", help=MERGED_SAMPLING_HELP
     ),
@@ -583,6 +595,9 @@ def pipeline_command(
     _check_choice("--subjects", subjects, SUBJECT_FORMS)
     _check_share("--cue-words", cue_words)
     _check_share("--grpo-cue-words", grpo_cue_words)
+    from imageedit_r1.training.grpo import SCALINGS
+
+    _check_choice("--grpo-scale-rewards", grpo_scale_rewards, SCALINGS)
     if grpo_merged_sampling:
         _check_merged_sampling()
     from harness.suites.synth_edit.generator import LEVELS
@@ -627,6 +642,7 @@ def pipeline_command(
         temperature=temperature,
         grpo_lr=grpo_lr,
         grpo_iterations=grpo_iterations,
+        grpo_scale_rewards=grpo_scale_rewards,
         grpo_merged_sampling=grpo_merged_sampling,
         grpo_noise=grpo_noise,
         grpo_keep_solved=grpo_keep_solved,

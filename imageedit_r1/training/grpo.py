@@ -40,6 +40,8 @@ from imageedit_r1.training.determinism import describe_stack, deterministic_kern
 from imageedit_r1.training.logs import MetricsLog, plot_curves
 from imageedit_r1.training.merged_sampling import MergedSampling, merged_sampling_problem
 
+SCALINGS = ("group", "batch", "none")  # trl's scale_rewards: what a group's advantages are divided by
+
 
 @dataclass
 class GRPORunConfig:
@@ -50,6 +52,7 @@ class GRPORunConfig:
     prompts_per_step: int = 16
     num_generations: int = 8
     num_iterations: int = 1  # optimisation passes over each generated batch (GRPO's mu)
+    scale_rewards: str = "group"  # advantages divided by the group's std (trl's default), "batch" or "none"
     learning_rate: float = 5e-5
     beta: float = 0.0
     temperature: float = 1.0
@@ -211,6 +214,7 @@ def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) ->
         per_device_train_batch_size=config.prompts_per_step * config.num_generations,
         num_generations=config.num_generations,
         num_iterations=config.num_iterations,
+        scale_rewards=config.scale_rewards,
         learning_rate=config.learning_rate,
         lr_scheduler_type="constant_with_warmup",
         warmup_steps=min(10, config.max_steps // 10),
@@ -277,6 +281,7 @@ def _train(examples: Sequence[PlanExample], pool: Any, config: GRPORunConfig) ->
         "seconds": time.perf_counter() - began[0],
         "checkpoint": str(final),
         "kl_reference": kl_reference(trainer.model, config.beta),
+        "scale_rewards": trainer.args.scale_rewards,  # as trl ran it
         "merged_generations": merging.merges if merging else 0,  # generations sampled merged
         "rule_draft": policy.draft,
         "deterministic": config.deterministic,

@@ -64,6 +64,7 @@ class PipelineConfig:
     prompts_per_step: int = 16
     generations: int = 8
     grpo_iterations: int = 1  # GRPO's mu: optimisation passes over each generated batch
+    grpo_scale_rewards: str = "group"  # trl's scale_rewards: group (default), batch or none
     grpo_merged_sampling: bool = True  # sample GRPO's completions with the LoRA adapter merged
     grpo_lr: float = 5e-5
     beta: float = 0.0  # > 0: KL penalty to the GRPO start (a frozen copy of a LoRA adapter)
@@ -467,6 +468,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 prompts_per_step=config.prompts_per_step,
                 num_generations=config.generations,
                 num_iterations=config.grpo_iterations,
+                scale_rewards=config.grpo_scale_rewards,
                 merged_sampling=config.grpo_merged_sampling,
                 learning_rate=config.grpo_lr,
                 beta=config.beta,

@@ -66,6 +66,9 @@ def test_noise_shares_outside_zero_to_one_fail_with_one_line(tmp_path):
     result = CliRunner().invoke(app, ["train", "pipeline", "--grpo-cue-words", "-0.1", "--out", str(out)])
     assert result.exit_code == 2
     assert "error: --grpo-cue-words must lie between 0 and 1, got -0.1" in result.output
+    result = CliRunner().invoke(app, ["train", "pipeline", "--grpo-scale-rewards", "std", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "error: --grpo-scale-rewards must be one of group, batch, none, got 'std'" in result.output
     assert not out.exists()
 
 

@@ -120,9 +120,14 @@ def test_grpo_kl_penalty_is_taken_against_the_sft_adapter_not_the_base(
     command += ["--photo", "0", "--steps", "1", "--prompts-per-step", "2", "--generations", "2"]
     refused = CliRunner().invoke(app, [*command, "--noise", "1.5"])
     assert refused.exit_code == 2 and "error: --noise must lie between 0 and 1, got 1.5" in refused.output
+    refused = CliRunner().invoke(app, [*command, "--scale-rewards", "groups"])
+    assert refused.exit_code == 2
+    assert "error: --scale-rewards must be one of group, batch, none, got 'groups'" in refused.output
     # the pipeline's GRPO prompt options: a noisy copy of every prompt, and the sampling temperature
     noisy = ["--noise", "0.5", "--keep-relations", "--temperature", "1.5"]
-    result = CliRunner().invoke(app, [*command, "--beta", "0.1", "--workers", "1", *noisy])
+    result = CliRunner().invoke(
+        app, [*command, "--beta", "0.1", "--workers", "1", "--scale-rewards", "none", *noisy]
+    )
     assert result.exit_code == 0, result.output
     counts = re.search(
         r"GRPO on (\d+) prompts \((\d+) noisy copies\), temperature 1.5, harness reward", result.output
@@ -131,6 +136,7 @@ def test_grpo_kl_penalty_is_taken_against_the_sft_adapter_not_the_base(
     # the summary, after trl's log lines (and before any warning the libraries print at the end)
     grpo = last_json(result.output)
     assert grpo["kl_reference"] == "start"
+    assert grpo["scale_rewards"] == "none"  # reached trl's trainer
     first = json.loads((tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()[0])
     # before the first update the policy is its reference: KL 0 (against the base it would be > 0)
     assert first["step"] == 1 and first["kl"] == 0.0

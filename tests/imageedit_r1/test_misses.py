@@ -62,3 +62,71 @@ def test_bad_input_is_refused_with_one_line(tmp_path, run_bench):
     out = tmp_path / "t.json"
     run_bench("r1_misses.py", paired, "--by", "family", "--out", out)
     assert json.loads(out.read_text())["groups"]["outcome"] == {"n": 2, "a": 1, "b": 1}
+
+
+def plan(*subedits: tuple[str, str, str]) -> str:
+    return json.dumps([{"action": a, "subject": s, "goal": g} for a, s, g in subedits])
+
+
+RECOLOR = ("recolor", "o1", "red")
+MOVE = ("move", "o2", "left")
+
+
+@pytest.mark.parametrize(
+    ("wrong", "kind"),
+    [
+        ("[{", "unparsed"),
+        (plan(RECOLOR), "fewer sub-edits"),
+        (plan(RECOLOR, MOVE, ("remove", "o3", "")), "more sub-edits"),
+        (plan(MOVE, RECOLOR), "order"),
+        (plan(("resize", "o1", "red"), MOVE), "action"),
+        (plan(("recolor", "o3", "red"), MOVE), "subject"),
+        (plan(RECOLOR, ("move", "o2", "right")), "goal"),
+        (plan(RECOLOR, MOVE), "same"),
+    ],
+)
+def test_a_wrong_plan_is_classified_against_the_right_one(wrong, kind):
+    from imageedit_r1.plan import parse_plan
+
+    right = parse_plan(plan(RECOLOR, MOVE))
+    assert r1_misses.difference(right, parse_plan(wrong)) == kind
+
+
+def test_contrast_lists_what_one_column_solved_and_the_other_missed(tmp_path, run_bench):
+    paired = {
+        **PAIRED,
+        "plans": {
+            "a": {IDS[0]: plan(RECOLOR), IDS[1]: plan(MOVE), IDS[2]: plan(RECOLOR, MOVE)},
+            "b": {IDS[0]: plan(RECOLOR, MOVE), IDS[1]: plan(MOVE), IDS[2]: plan(RECOLOR)},
+        },
+    }
+    # b solved sample 0 where a missed it (a's plan has one sub-edit fewer); sample 2 is a partial
+    # success of b (0.5): a solved it, b dropped the move
+    table = r1_misses.contrast(paired, "a", "b")
+    assert table["kinds"] == {"fewer sub-edits": 1}
+    assert [s["id"] for s in table["samples"]] == [IDS[2]]
+    assert table["samples"][0]["instruction"] == r1_misses.sample_of(IDS[2]).instruction
+    assert table["samples"][0]["b"] == plan(RECOLOR)
+    reverse = r1_misses.contrast(paired, "b", "a", level="L1")
+    assert (reverse["n"], reverse["kinds"]) == (2, {"fewer sub-edits": 1})
+    text = r1_misses.contrast_markdown(reverse, show=1).splitlines()
+    assert text[0] == "1 of 2 samples: b right, a wrong"
+    assert text[4] == "| fewer sub-edits | 1 |"
+    assert text[6].startswith(f"{IDS[0]} (fewer sub-edits): ")
+    assert text[7:] == [f"  b: {plan(RECOLOR, MOVE)}", f"  a: {plan(RECOLOR)}"]
+
+    with pytest.raises(
+        r1_misses.MissesError, match="no plans of 'a': score it with bench/r1_paired_eval.py --plans"
+    ):
+        r1_misses.contrast(PAIRED, "a", "b")
+    with pytest.raises(r1_misses.MissesError, match="no column 'c'"):
+        r1_misses.contrast(paired, "a", "c")
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(paired))
+    out = tmp_path / "c.json"
+    done = run_bench("r1_misses.py", path, "--contrast", "a,b", "--out", out)
+    assert done.stdout.splitlines()[0] == "1 of 3 samples: a right, b wrong"
+    assert json.loads(out.read_text())["kinds"] == {"fewer sub-edits": 1}
+    done = run_bench("r1_misses.py", path, "--contrast", "a", expect=2)
+    assert done.stdout.strip() == "error: --contrast takes two columns A,B; got 'a'"
