@@ -169,15 +169,16 @@ def sample_groups(args: argparse.Namespace) -> list[dict[str, Any]]:
             )
             jobs = [(example.sample_id, "synth-edit", plan, args.reward) for plan in plans]
             scored = reward.score(jobs)
-            if any(s.reward is None for s in scored):  # an infrastructure failure: trl leaves it out
+            if any(s.reward is None for s in scored):  # an infrastructure failure: the group is left out
                 continue
+            parsed = [parse_plan(plan) for plan in plans]
             groups.append(
                 {
                     "sample_id": example.sample_id,
                     "level": example.level,
                     "rewards": [s.reward for s in scored],
                     "right": [(s.terms.get("synth_exact") or 0.0) >= 1.0 for s in scored],
-                    "lengths": [len(parse_plan(p).subedits) if parse_plan(p).ok else 0 for p in plans],
+                    "lengths": [len(p.subedits) if p.ok else 0 for p in parsed],
                 }
             )
             if (index + 1) % 16 == 0:

@@ -98,3 +98,30 @@ def test_saved_groups_are_summarised_again_without_sampling(tmp_path, run_bench)
     again = json.loads(out.read_text())
     assert again["settings"] == {"checkpoint": "CKPT"} and again["groups"] == groups
     assert again["table"]["group"]["L2"]["with_right"]["weight"] == pytest.approx(1.0)
+
+
+def test_groups_are_sampled_and_scored_on_grpo_prompts(micro_policy_dir):
+    """The sampling path end to end with a random micro policy (its plans are noise, so this checks
+    the groups' shape and the reward's values, not what a trained policy would show)."""
+    import argparse
+
+    args = argparse.Namespace(
+        checkpoint=str(micro_policy_dir), synth=4, offset=20000, generations=3, temperature=1.5,
+        reward="exact", noise=0.5, size_synonyms=0.0, keep_relations=True, cue_words=0.0,
+        max_new_tokens=24, seed=0, workers=0,
+    )  # fmt: skip
+    groups = bench.sample_groups(args)
+    # four train samples (L1-L4) and one noisy copy of each
+    assert len(groups) == 8
+    assert sorted(g["level"] for g in groups) == ["L1", "L1", "L2", "L2", "L3", "L3", "L4", "L4"]
+    assert {g["sample_id"] for g in groups} == {f"synth-edit/train/{20000 + i:05d}" for i in range(4)}
+    for group in groups:
+        assert len(group["rewards"]) == len(group["right"]) == len(group["lengths"]) == 3
+    # the micro policy's plans do not parse: no format reward, and the GRPO reward's penalty for
+    # one invalid call (0.05), as trl would have received them
+    assert {r for g in groups for r in g["rewards"]} == {-0.05}
+    assert not any(right for g in groups for right in g["right"])
+    assert {k for g in groups for k in g["lengths"]} == {0}
+    table = bench.summarise(groups)
+    assert table["group"]["all"]["none_right"]["groups"] == 8
+    assert table["group"]["all"]["none_right"]["unparsed"] == 1.0
