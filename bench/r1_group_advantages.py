@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import sys
 from collections import defaultdict
@@ -41,7 +40,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-SCALINGS = ("group", "batch", "none")
+from imageedit_r1.training.grpo import SCALINGS
+
 EPSILON = 1e-4  # trl adds it to the standard deviation
 
 
@@ -64,16 +64,11 @@ def advantages(groups: Sequence[Sequence[float]], scaling: str) -> list[list[flo
 
 
 def correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Pearson's r; None when either side does not vary."""
-    n = len(xs)
-    if n < 2:
+    """Pearson's r; None for fewer than two points or when either side does not vary."""
+    try:
+        return statistics.correlation(xs, ys)
+    except statistics.StatisticsError:
         return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    sxx, syy = sum((x - mx) ** 2 for x in xs), sum((y - my) ** 2 for y in ys)
-    if sxx <= 0 or syy <= 0:
-        return None
-    return sxy / math.sqrt(sxx * syy)
 
 
 def summarise(groups: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -85,23 +80,21 @@ def summarise(groups: Sequence[dict[str, Any]]) -> dict[str, Any]:
         scaled = advantages([g["rewards"] for g in groups], scaling)
         total = sum(abs(a) for group in scaled for a in group) or 1.0
         cells: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        counts: dict[tuple[str, str], int] = defaultdict(int)
         for group, adv in zip(groups, scaled, strict=True):
             kind = "with_right" if any(group["right"]) else "none_right"
             parsed = [(a, k) for a, k in zip(adv, group["lengths"], strict=True) if k > 0]
             mean_length = sum(k for _, k in parsed) / len(parsed) if parsed else 0.0
             for level in (group["level"], "all"):
-                counts[(level, kind)] += 1
                 cell = cells[(level, kind)]
                 cell["adv"].extend(adv)
-                cell["unparsed"].append(len(adv) - len(parsed))
+                cell["unparsed"].append(len(adv) - len(parsed))  # one entry per group
                 cell["parsed_adv"].extend(a for a, _ in parsed)
                 cell["centred_length"].extend(k - mean_length for _, k in parsed)
         rows = {}
         for (level, kind), cell in sorted(cells.items()):
             corr = correlation(cell["parsed_adv"], cell["centred_length"])
             rows.setdefault(level, {})[kind] = {
-                "groups": counts[(level, kind)],
+                "groups": len(cell["unparsed"]),
                 "plans": len(cell["adv"]),
                 "weight": sum(abs(a) for a in cell["adv"]) / total,
                 "unparsed": sum(cell["unparsed"]) / len(cell["adv"]),

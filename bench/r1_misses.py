@@ -80,6 +80,21 @@ def grouper(by: str, wordings: list[tuple[re.Pattern[str], str]]) -> Callable[[A
     return group
 
 
+def check_columns(names: list[str], chosen: list[str]) -> None:
+    unknown = [c for c in chosen if c not in names]
+    if unknown:
+        raise MissesError(f"no column {unknown[0]!r}; the file has {', '.join(names)}")
+
+
+def sample_ids(result: dict[str, Any], level: str | None) -> list[str]:
+    """The file's sample ids of ``level`` (all with None), sorted; refused when there are none."""
+    levels = result.get("sample_levels", {})
+    ids = [sid for sid in sorted(result["per_sample"]) if level is None or levels.get(sid) == level]
+    if not ids:
+        raise MissesError(f"no samples of level {level!r} in the file")
+    return ids
+
+
 def misses(
     result: dict[str, Any],
     group: Callable[[Any], str],
@@ -90,13 +105,8 @@ def misses(
     """{"columns", "groups": {group: {"n": samples, column: misses}}, "total": {...}}."""
     names = list(result["columns"])
     chosen = columns or names
-    unknown = [c for c in chosen if c not in names]
-    if unknown:
-        raise MissesError(f"no column {unknown[0]!r}; the file has {', '.join(names)}")
-    levels = result.get("sample_levels", {})
-    ids = [sid for sid in sorted(result["per_sample"]) if level is None or levels.get(sid) == level]
-    if not ids:
-        raise MissesError(f"no samples of level {level!r} in the file")
+    check_columns(names, chosen)
+    ids = sample_ids(result, level)
     sizes: Counter[str] = Counter()
     missed: dict[str, Counter[str]] = {c: Counter() for c in chosen}
     for sid in ids:
@@ -121,7 +131,8 @@ def markdown(table: dict[str, Any], by: str) -> str:
     return "\n".join(lines)
 
 
-KINDS = ("unparsed", "fewer sub-edits", "more sub-edits", "order", "action", "subject", "goal")
+KINDS = ("unparsed", "fewer sub-edits", "more sub-edits", "same", "order", "action", "subject", "goal")
+FIELDS = ("action", "subject", "goal")
 
 
 def difference(right: Any, wrong: Any) -> str:
@@ -139,10 +150,7 @@ def difference(right: Any, wrong: Any) -> str:
         return "same"
     if sorted(a, key=repr) == sorted(b, key=repr):
         return "order"
-    for field in ("action", "subject", "goal"):
-        if [getattr(x, field) for x in a] != [getattr(x, field) for x in b]:
-            return field
-    return "same"
+    return next(f for f in FIELDS if [getattr(x, f) for x in a] != [getattr(x, f) for x in b])
 
 
 def contrast(
@@ -157,19 +165,14 @@ def contrast(
     from imageedit_r1.plan import parse_plan
 
     names = list(result["columns"])
-    for column in (solved_by, missed_by):
-        if column not in names:
-            raise MissesError(f"no column {column!r}; the file has {', '.join(names)}")
+    check_columns(names, [solved_by, missed_by])
     plans = result.get("plans") or {}
     lacking = [c for c in (solved_by, missed_by) if c not in plans]
     if lacking:
         raise MissesError(
             f"the file has no plans of {lacking[0]!r}: score it with bench/r1_paired_eval.py --plans"
         )
-    levels = result.get("sample_levels", {})
-    ids = [sid for sid in sorted(result["per_sample"]) if level is None or levels.get(sid) == level]
-    if not ids:
-        raise MissesError(f"no samples of level {level!r} in the file")
+    ids = sample_ids(result, level)
     a, b = names.index(solved_by), names.index(missed_by)
     kinds: Counter[str] = Counter()
     samples = []
