@@ -21,6 +21,13 @@ one, counted by kind (:func:`difference`) and listed with both plans (``--show N
 N); e.g. what GRPO broke that its SFT start had right:
 
     python bench/r1_misses.py docs/x_paired_test1600.json --level L4 --contrast sft,grpo --show 5
+
+``--lengths`` also reads plans: per column, how many sub-edits its greedy plans hold (the mean
+over plans that parse) and how many plans are shorter than, as long as, or longer than the
+sample's ground-truth program (the generator's ``program``); L4's quantified goals need one
+sub-edit per object, so a plan one sub-edit short fails:
+
+    python bench/r1_misses.py docs/x_paired_test1600.json --level L4 --lengths --columns sft,grpo
 """
 
 from __future__ import annotations
@@ -153,6 +160,67 @@ def difference(right: Any, wrong: Any) -> str:
     return next(f for f in FIELDS if [getattr(x, f) for x in a] != [getattr(x, f) for x in b])
 
 
+def plans_of(result: dict[str, Any], columns: list[str]) -> dict[str, dict[str, str]]:
+    """The file's greedy plans (column -> sample id -> text); refused for an unknown column or a
+    column scored without ``--plans``."""
+    check_columns(list(result["columns"]), columns)
+    plans = result.get("plans") or {}
+    lacking = [c for c in columns if c not in plans]
+    if lacking:
+        raise MissesError(
+            f"the file has no plans of {lacking[0]!r}: score it with bench/r1_paired_eval.py --plans"
+        )
+    return plans
+
+
+def lengths(
+    result: dict[str, Any],
+    level: str | None = None,
+    columns: list[str] | None = None,
+    sample_for: Callable[[str], Any] = sample_of,
+) -> dict[str, Any]:
+    """Per column, the greedy plans' number of sub-edits against each sample's ground-truth
+    program: {"columns", "level", "n", "truth_mean", "rows": {column: {"unparsed", "mean",
+    "shorter", "as_long", "longer"}}}; "mean" is over the plans that parse (None if none do)."""
+    from imageedit_r1.plan import parse_plan
+
+    chosen = columns or list(result["columns"])
+    plans = plans_of(result, chosen)
+    ids = sample_ids(result, level)
+    truth = {sid: len((sample_for(sid).metadata or {}).get("program") or []) for sid in ids}
+    rows = {}
+    for column in chosen:
+        counts: Counter[str] = Counter()
+        sizes = []
+        for sid in ids:
+            parsed = parse_plan(plans[column].get(sid, ""))
+            if not parsed.ok:
+                counts["unparsed"] += 1
+                continue
+            size = len(parsed.subedits)
+            sizes.append(size)
+            counts["shorter" if size < truth[sid] else "longer" if size > truth[sid] else "as_long"] += 1
+        mean = sum(sizes) / len(sizes) if sizes else None
+        rows[column] = {"mean": mean, **{k: counts[k] for k in ("unparsed", "shorter", "as_long", "longer")}}
+    truth_mean = sum(truth.values()) / len(ids)
+    return {"columns": chosen, "level": level, "n": len(ids), "truth_mean": truth_mean, "rows": rows}
+
+
+def lengths_markdown(table: dict[str, Any]) -> str:
+    lines = [
+        f"{table['n']} samples; their ground-truth programs hold {table['truth_mean']:.2f} sub-edits on average",
+        "",
+        "| column | mean sub-edits (parsed plans) | shorter | as long | longer | unparsed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for column, row in table["rows"].items():
+        mean = "-" if row["mean"] is None else f"{row['mean']:.2f}"
+        lines.append(
+            f"| {column} | {mean} | {row['shorter']} | {row['as_long']} | {row['longer']} | {row['unparsed']} |"
+        )
+    return "\n".join(lines)
+
+
 def contrast(
     result: dict[str, Any],
     solved_by: str,
@@ -165,13 +233,7 @@ def contrast(
     from imageedit_r1.plan import parse_plan
 
     names = list(result["columns"])
-    check_columns(names, [solved_by, missed_by])
-    plans = result.get("plans") or {}
-    lacking = [c for c in (solved_by, missed_by) if c not in plans]
-    if lacking:
-        raise MissesError(
-            f"the file has no plans of {lacking[0]!r}: score it with bench/r1_paired_eval.py --plans"
-        )
+    plans = plans_of(result, [solved_by, missed_by])
     ids = sample_ids(result, level)
     a, b = names.index(solved_by), names.index(missed_by)
     kinds: Counter[str] = Counter()
@@ -227,9 +289,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the table as JSON")
     parser.add_argument("--contrast", help="A,B: the samples A solved and B missed, by how the plans differ")
     parser.add_argument("--show", type=int, default=0, help="with --contrast: print the first N samples")
+    parser.add_argument(
+        "--lengths", action="store_true", help="the plans' numbers of sub-edits against the true programs'"
+    )
     args = parser.parse_args(argv)
     try:
         result = json.loads(args.paired.read_text(encoding="utf-8"))
+        columns = [c for c in args.columns.split(",") if c] if args.columns else None
+        if args.lengths:
+            table = lengths(result, args.level, columns)
+            print(lengths_markdown(table))
+            if args.out:
+                args.out.write_text(json.dumps(table, indent=1), encoding="utf-8")
+            return 0
         if args.contrast:
             pair = [c for c in args.contrast.split(",") if c]
             if len(pair) != 2:
@@ -240,7 +312,6 @@ def main(argv: list[str] | None = None) -> int:
                 args.out.write_text(json.dumps(table, indent=1), encoding="utf-8")
             return 0
         wordings = [parse_wording(text) for text in args.wording]
-        columns = [c for c in args.columns.split(",") if c] if args.columns else None
         table = misses(result, grouper(args.by, wordings), args.level, columns)
     except (OSError, json.JSONDecodeError, KeyError, MissesError) as exc:
         print(f"error: {exc}")

@@ -130,3 +130,39 @@ def test_contrast_lists_what_one_column_solved_and_the_other_missed(tmp_path, ru
     assert json.loads(out.read_text())["kinds"] == {"fewer sub-edits": 1}
     done = run_bench("r1_misses.py", path, "--contrast", "a", expect=2)
     assert done.stdout.strip() == "error: --contrast takes two columns A,B; got 'a'"
+
+
+def test_lengths_count_sub_edits_against_the_true_programs(tmp_path, run_bench):
+    # each of the three samples' ground-truth program holds one sub-edit
+    paired = {
+        **PAIRED,
+        "plans": {
+            "a": {IDS[0]: plan(RECOLOR), IDS[1]: plan(MOVE, RECOLOR), IDS[2]: "[{"},
+            "b": {IDS[0]: "[]", IDS[1]: "not json", IDS[2]: plan(RECOLOR, MOVE, MOVE)},
+        },
+    }
+    table = r1_misses.lengths(paired)
+    assert (table["n"], table["truth_mean"]) == (3, 1.0)
+    assert table["rows"]["a"] == {"mean": 1.5, "unparsed": 1, "shorter": 0, "as_long": 1, "longer": 1}
+    # a plan without sub-edits does not parse: it is counted as unparsed, not as shorter
+    assert table["rows"]["b"] == {"mean": 3.0, "unparsed": 2, "shorter": 0, "as_long": 0, "longer": 1}
+    level = r1_misses.lengths(paired, level="L2", columns=["a"])
+    assert (level["n"], level["rows"]) == (
+        1,
+        {"a": {"mean": None, "unparsed": 1, "shorter": 0, "as_long": 0, "longer": 0}},
+    )
+    text = r1_misses.lengths_markdown(table).splitlines()
+    assert text[0] == "3 samples; their ground-truth programs hold 1.00 sub-edits on average"
+    assert text[4] == "| a | 1.50 | 0 | 1 | 1 | 1 |"
+    assert r1_misses.lengths_markdown(level).splitlines()[4] == "| a | - | 0 | 0 | 0 | 1 |"
+    with pytest.raises(r1_misses.MissesError, match="no plans of 'a'"):
+        r1_misses.lengths(PAIRED)
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(paired))
+    out = tmp_path / "l.json"
+    done = run_bench("r1_misses.py", path, "--lengths", "--columns", "a", "--level", "L1", "--out", out)
+    assert done.stdout.splitlines()[4] == "| a | 1.50 | 0 | 1 | 1 | 0 |"
+    assert json.loads(out.read_text())["rows"]["a"]["longer"] == 1
+    done = run_bench("r1_misses.py", path, "--lengths", "--columns", "z", expect=2)
+    assert done.stdout.strip() == "error: no column 'z'; the file has a, b"
