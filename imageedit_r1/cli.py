@@ -395,6 +395,12 @@ def branch_command(
         help="start the short arm and GRPO once checkpoint-K is written, beside the long arm, on the "
         "second visible GPU (needs --grpo-seconds)",
     ),
+    oom_retries: int = typer.Option(
+        0,
+        help="a stage that runs out of GPU memory (e.g. beside other runs on the GPU) starts again "
+        "from its newest checkpoint, up to this many times per stage; the others keep running",
+    ),
+    oom_wait: float = typer.Option(60.0, help="seconds before such a stage starts again"),
 ) -> None:
     """GRPO against more SFT for the same GPU seconds, both from one SFT checkpoint (one seed of a
     paired comparison; several: `ieval train seeds branch`). Rerun to resume."""
@@ -413,6 +419,8 @@ def branch_command(
         grpo_options=shlex.split(grpo),
         seed=seed,
         parallel_arms=parallel_arms,
+        oom_retries=oom_retries,
+        oom_wait=oom_wait,
     )
     try:
         check_config(config)

@@ -57,9 +57,10 @@ DATA_CACHE = "sft_plans.pkl"  # the SFT runs' training plans, built by the first
 class BranchError(ValueError):
     """Settings the design cannot run, or a stage that failed (``exit_code`` says how)."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    def __init__(self, message: str, exit_code: int = 2, out_of_memory: bool = False) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.out_of_memory = out_of_memory  # a stage's log says the GPU ran out of memory
 
 
 @dataclass
@@ -74,6 +75,12 @@ class BranchConfig:
     grpo_options: Sequence[str] = ()  # ieval train grpo options (reward, prompts, temperature, ...)
     seed: int = 0
     parallel_arms: bool = False  # the short arm and GRPO beside the long arm, from checkpoint-K on
+    oom_retries: int = 0  # a stage whose log says the GPU ran out of memory starts again, this often
+    oom_wait: float = 60.0  # seconds before such a stage starts again (other runs may free memory)
+
+
+# how a rerun treats these settings: they change how stages are run, not what the design measures
+RUN_ONLY = ("oom_retries", "oom_wait")
 
 
 def check_config(config: BranchConfig) -> None:
@@ -99,6 +106,8 @@ def check_config(config: BranchConfig) -> None:
                 raise BranchError(f"{name} is set by the branch; leave it out of {flag}")
     if config.grpo_seconds is not None and config.grpo_seconds <= 0:
         raise BranchError(f"--grpo-seconds must be positive, got {config.grpo_seconds}")
+    if config.oom_retries < 0 or config.oom_wait < 0:
+        raise BranchError("--oom-retries and --oom-wait must not be negative")
     if config.parallel_arms and config.grpo_seconds is None:
         raise BranchError(
             "--parallel-arms needs --grpo-seconds: GRPO starts while the long arm trains, "
@@ -133,31 +142,60 @@ def _header(argv: Sequence[str], device: str | None) -> tuple[list[str], str]:
 OUT_OF_MEMORY = ("CUDA out of memory", "OutOfMemoryError")  # what torch prints when the GPU is full
 
 
-def _failed(argv: Sequence[str], returncode: int, log: Path) -> BranchError:
+def _failed(argv: Sequence[str], returncode: int, log: Path, since: int = 0) -> BranchError:
+    """The error of a stage that exited with ``returncode``; ``since``: where in ``log`` this
+    attempt's output starts (an earlier attempt's out-of-memory report does not count)."""
     code = BUSY_EXIT if returncode == BUSY_EXIT else 1
     message = f"{argv[0]} stage failed (exit {returncode}); see {log}"
-    if _ran_out_of_memory(log):
+    out_of_memory = _ran_out_of_memory(log, since)
+    if out_of_memory:
         message += (
             ": the GPU ran out of memory (other runs on it hold memory too); start fewer runs on it "
-            "at once, then run this command again to resume from the newest checkpoints"
+            "at once or allow --oom-retries, then run this command again to resume from the newest checkpoints"
         )
-    return BranchError(message, exit_code=code)
+    return BranchError(message, exit_code=code, out_of_memory=out_of_memory)
 
 
-def _ran_out_of_memory(log: Path, tail: int = 20_000) -> bool:
-    """Whether the end of a stage's log reports that the GPU ran out of memory."""
+def _ran_out_of_memory(log: Path, since: int = 0, tail: int = 20_000) -> bool:
+    """Whether the end of a stage's log, from byte ``since`` on, reports that the GPU ran out of memory."""
     try:
         with log.open("rb") as handle:
-            handle.seek(max(0, log.stat().st_size - tail))
+            handle.seek(max(since, log.stat().st_size - tail))
             text = handle.read().decode("utf-8", errors="replace")
     except OSError:
         return False
     return any(sign in text for sign in OUT_OF_MEMORY)
 
 
+def _log_size(log: Path) -> int:
+    return log.stat().st_size if log.is_file() else 0
+
+
+@dataclass
+class OomRetry:
+    """Start a stage again when it ran out of GPU memory: up to ``times`` per stage, after ``wait``
+    seconds; each start resumes from the stage's newest checkpoint."""
+
+    times: int = 0
+    wait: float = 60.0
+    report: Callable[[str], None] = print
+
+    def allows(self, error: BranchError, attempt: int, stage: str) -> bool:
+        """Whether the failed ``attempt`` (0 first) of ``stage`` is started again (after the wait)."""
+        if attempt >= self.times or not error.out_of_memory:
+            return False
+        self.report(
+            f"{stage} ran out of GPU memory; starting it again in {self.wait:g} s from its newest "
+            f"checkpoint (retry {attempt + 1} of {self.times})"
+        )
+        time.sleep(self.wait)
+        return True
+
+
 def run_stage(argv: Sequence[str], log: Path, device: str | None = None) -> str:
     """``ieval train ARGV`` as a child process, its output appended to ``log``; returns the output.
     ``device``: the child's CUDA_VISIBLE_DEVICES (None: as this process has it)."""
+    since = _log_size(log)
     command, header = _header(argv, device)
     with log.open("a", encoding="utf-8") as handle:
         handle.write(header)
@@ -167,8 +205,23 @@ def run_stage(argv: Sequence[str], log: Path, device: str | None = None) -> str:
         )
         handle.write(done.stdout)
     if done.returncode:
-        raise _failed(argv, done.returncode, log)
+        raise _failed(argv, done.returncode, log, since)
     return done.stdout
+
+
+def run_stage_retrying(
+    make_argv: Callable[[], Sequence[str]], log: Path, device: str | None, retry: OomRetry, stage: str
+) -> str:
+    """:func:`run_stage`, started again while ``retry`` allows; ``make_argv`` is asked anew for each
+    start, so a restart resumes from the checkpoints the failed start left."""
+    attempt = 0
+    while True:
+        try:
+            return run_stage(make_argv(), log, device)
+        except BranchError as error:
+            if not retry.allows(error, attempt, stage):
+                raise
+            attempt += 1
 
 
 def start_stage(argv: Sequence[str], log: Path, device: str | None = None) -> subprocess.Popen:
@@ -214,7 +267,7 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
     if summary_path.is_file():
         earlier = json.loads(summary_path.read_text(encoding="utf-8"))
         # GRPO's seconds may still change while GRPO has not run (e.g. after "no seconds are left")
-        open_keys = () if "grpo" in earlier.get("stages", {}) else ("grpo_seconds",)
+        open_keys = RUN_ONLY + (() if "grpo" in earlier.get("stages", {}) else ("grpo_seconds",))
         old = {k: v for k, v in earlier.get("config", {}).items() if k not in open_keys}
         old.setdefault("parallel_arms", False)  # a record made before the option existed
         if old != {k: v for k, v in settings.items() if k not in open_keys}:
@@ -262,41 +315,68 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
                 shutil.rmtree(checkpoint)
         record("long", {"seconds": total, "seconds_at_branch": at_branch, "after_branch": total - at_branch})
 
+    retry = OomRetry(config.oom_retries, config.oom_wait, report)
+    long_log = out / "long.log"
     long_process = None
+    long_attempt = 0  # starts of the long arm beside the other arm (--parallel-arms)
+
+    def start_long() -> tuple[subprocess.Popen, int]:  # resumes from its newest checkpoint
+        since = _log_size(long_log)
+        return start_stage(long_argv, long_log, long_device), since
+
+    def long_failed(returncode: int, since: int) -> BranchError | None:
+        """None when the long arm is started again (it ran out of memory and may retry)."""
+        nonlocal long_process, long_since, long_attempt
+        error = _failed(long_argv, returncode, long_log, since)
+        if not retry.allows(error, long_attempt, "the long arm"):
+            return error
+        long_attempt += 1
+        long_process, long_since = start_long()
+        return None
+
+    def short_argv() -> list[str]:  # from its own newest checkpoint, else from checkpoint-K
+        own = latest_checkpoint(short, STATE_FILE)
+        start = "latest" if (short / "final" / STATE_FILE).is_file() else str(own or branch_point)
+        report(f"short arm: SFT from {start} to {short_steps} steps")
+        return (
+            ["sft", *config.sft_options, *schedule, *data, "--max-steps", short_steps]
+            + ["--save-every", str(config.save_every), "--resume", start]
+            + [*seed, "--out", str(short), "--export", str(export / "short")]
+        )
+
+    short_steps = str(config.branch_at + config.decay_steps)
+    long_since = 0
     try:
         if "long" not in stages:
             report(f"long arm: SFT to {config.max_steps} steps")
             if config.parallel_arms:  # the other arm starts once checkpoint-K is complete
-                long_process = start_stage(long_argv, out / "long.log", long_device)
-                if not wait_for_checkpoint(long_process, branch_point / STATE_FILE):
-                    if long_process.returncode:
-                        raise _failed(long_argv, long_process.returncode, out / "long.log")
-                    raise BranchError(f"the long arm left no complete {branch_point}", exit_code=1)
+                long_process, long_since = start_long()
+                while not wait_for_checkpoint(long_process, branch_point / STATE_FILE):
+                    if not long_process.returncode:
+                        raise BranchError(f"the long arm left no complete {branch_point}", exit_code=1)
+                    error = long_failed(long_process.returncode, long_since)
+                    if error is not None:
+                        long_process = None
+                        raise error
             else:
-                run_stage(long_argv, out / "long.log")
+                run_stage_retrying(lambda: long_argv, long_log, None, retry, "the long arm")
                 finish_long()
         if "short" not in stages:
-            own = latest_checkpoint(short, STATE_FILE)
-            start = "latest" if (short / "final" / STATE_FILE).is_file() else str(own or branch_point)
-            short_steps = str(config.branch_at + config.decay_steps)
-            report(f"short arm: SFT from {start} to {short_steps} steps")
-            run_stage(
-                ["sft", *config.sft_options, *schedule, *data, "--max-steps", short_steps]
-                + ["--save-every", str(config.save_every), "--resume", start]
-                + [*seed, "--out", str(short), "--export", str(export / "short")],
-                out / "short.log",
-                arms_device,
-            )
+            run_stage_retrying(short_argv, out / "short.log", arms_device, retry, "the short arm")
             after = checkpoint_seconds(short / "final") - checkpoint_seconds(branch_point)
             record("short", {"after_branch": after, "branched_from": str(branch_point)})
         if "grpo" not in stages:
-            run_grpo(config, settings, stages, record, report, arms_device)
-        if long_process is not None:
+            run_grpo(config, settings, stages, record, report, arms_device, retry)
+        while long_process is not None:
             returncode = long_process.wait()
-            long_process = None
-            if returncode:
-                raise _failed(long_argv, returncode, out / "long.log")
-            finish_long()
+            if not returncode:
+                long_process = None
+                finish_long()
+                continue
+            error = long_failed(returncode, long_since)
+            if error is not None:
+                long_process = None
+                raise error
     finally:
         if long_process is not None and long_process.poll() is None:  # the other arm failed
             long_process.terminate()  # a rerun resumes it from its newest checkpoint
@@ -317,9 +397,11 @@ def run_grpo(
     record: Callable[[str, dict[str, Any]], None],
     report: Callable[[str], None],
     device: str | None,
+    retry: OomRetry | None = None,
 ) -> None:
     """GRPO from the short arm for the given seconds, or the long arm's after the branch minus the
-    short SFT's; exported to OUT/export/grpo (its card holds the branch ``settings``) and recorded."""
+    short SFT's; exported to OUT/export/grpo (its card holds the branch ``settings``) and recorded.
+    ``retry``: started again from its newest checkpoint when it runs out of GPU memory."""
     from imageedit_r1.policy import export_checkpoint, read_card
     from imageedit_r1.training.checkpoints import PROGRESS_FILE, latest_checkpoint
 
@@ -333,17 +415,29 @@ def run_grpo(
                 f"the short SFT took longer ({stages['short']['after_branch']:.1f} s) than the long arm after "
                 f"the branch ({stages['long']['after_branch']:.1f} s): no seconds are left for GRPO"
             )
-    resume = latest_checkpoint(grpo, PROGRESS_FILE)
-    report(f"GRPO from the short arm for {seconds:.1f} s" + (f", resuming from {resume}" if resume else ""))
     # the seconds bound GRPO, not ieval train grpo's default step count (unless --steps is given)
     steps = [] if "--steps" in map(option_name, config.grpo_options) else ["--steps", "1000000"]
-    output = run_stage(
-        ["grpo", "--init", str(short / "final"), *steps, *config.grpo_options, "--seconds", f"{seconds:.3f}"]
-        + (["--resume", str(resume)] if resume else [])
-        + ["--seed", str(config.seed), "--out", str(grpo)],
-        out / "grpo.log",
-        device,
-    )
+
+    def grpo_argv() -> list[str]:
+        resume = latest_checkpoint(grpo, PROGRESS_FILE)
+        report(
+            f"GRPO from the short arm for {seconds:.1f} s" + (f", resuming from {resume}" if resume else "")
+        )
+        return (
+            [
+                "grpo",
+                "--init",
+                str(short / "final"),
+                *steps,
+                *config.grpo_options,
+                "--seconds",
+                f"{seconds:.3f}",
+            ]
+            + (["--resume", str(resume)] if resume else [])
+            + ["--seed", str(config.seed), "--out", str(grpo)]
+        )
+
+    output = run_stage_retrying(grpo_argv, out / "grpo.log", device, retry or OomRetry(), "GRPO")
     result = last_json(output)
     card = {
         "stages": ["sft", "grpo"],

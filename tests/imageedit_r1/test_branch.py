@@ -261,7 +261,8 @@ def test_a_stage_that_ran_out_of_gpu_memory_says_so_and_how_to_go_on(tmp_path):
     assert error.exit_code == 1
     assert str(error) == (
         f"sft stage failed (exit 1); see {log}: the GPU ran out of memory (other runs on it hold memory "
-        "too); start fewer runs on it at once, then run this command again to resume from the newest checkpoints"
+        "too); start fewer runs on it at once or allow --oom-retries, then run this command again to resume from "
+        "the newest checkpoints"
     )
     other = tmp_path / "grpo.log"
     other.write_text("ValueError: unknown reward\n", encoding="utf-8")
@@ -281,3 +282,101 @@ def test_last_json_finds_the_summary_not_an_object_nested_in_it():
     # after a progress bar that ended without a newline (stderr and stdout in one log)
     assert last_json("shards: 100%|###| 1/1" + json.dumps(summary, indent=1)) == summary
     assert last_json("no summary\n[1, 2]\n") == {}
+
+
+OUT_OF_MEMORY_LINE = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 18.00 MiB."
+
+
+@pytest.fixture
+def out_of_memory_once(monkeypatch):
+    """The first start of each named stage (by its --out: long, short, grpo) prints what torch prints
+    when the GPU is full and exits 1, as a stage beside other runs on one GPU can; later starts run."""
+    import sys
+    from pathlib import Path
+
+    import imageedit_r1.training.branch as branch_module
+
+    real = branch_module._header
+    failing: set[str] = set()
+
+    def header(argv, device):
+        command, text = real(argv, device)
+        stage = Path(argv[list(argv).index("--out") + 1]).name
+        if stage in failing:
+            failing.discard(stage)
+            command = [sys.executable, "-c", f"print({OUT_OF_MEMORY_LINE!r}); raise SystemExit(1)"]
+        return command, text
+
+    monkeypatch.setattr(branch_module, "_header", header)
+    return failing
+
+
+def test_stages_that_ran_out_of_gpu_memory_start_again_when_retries_are_allowed(
+    tmp_path, slower_long_arm, out_of_memory_once
+):
+    out = tmp_path / "run"
+    out_of_memory_once.update({"short", "grpo"})
+    result = branch(out, "--oom-retries", "1", "--oom-wait", "0")
+    assert result.exit_code == 0, result.output
+    for stage in ("the short arm", "GRPO"):
+        assert (
+            f"{stage} ran out of GPU memory; starting it again in 0 s from its newest checkpoint (retry 1 of 1)"
+            in result.output
+        )
+    summary = json.loads((out / "branch.json").read_text())
+    assert set(summary["stages"]) == {"long", "short", "grpo"}
+    assert summary["config"]["oom_retries"] == 1 and summary["config"]["oom_wait"] == 0.0
+    assert state(out / "short" / "final")["step"] == 6 and summary["stages"]["grpo"]["steps"] >= 1
+    for stage in ("short", "grpo"):
+        log = (out / f"{stage}.log").read_text()
+        assert log.count("\n=== ") == 2 and log.count(OUT_OF_MEMORY_LINE) == 1
+    assert (out / "long.log").read_text().count("\n=== ") == 1
+    # the retry settings are not part of the design: a rerun with others finds every stage recorded
+    again = branch(out, "--oom-retries", "3")
+    assert again.exit_code == 0, again.output
+    assert (out / "short.log").read_text().count("\n=== ") == 2
+
+
+def test_the_long_arm_beside_the_other_starts_again_after_running_out_of_memory(
+    tmp_path, monkeypatch, out_of_memory_once
+):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")  # no such GPUs here: the stages run on the CPU
+    out = tmp_path / "run"
+    out_of_memory_once.add("long")
+    result = branch(out, "--parallel-arms", "--grpo-seconds", "0.5", "--oom-retries", "1", "--oom-wait", "0")
+    assert result.exit_code == 0, result.output
+    assert "the long arm ran out of GPU memory; starting it again in 0 s" in result.output
+    assert state(out / "long" / "final")["step"] == 8
+    assert (out / "long.log").read_text().count("\n=== ") == 2
+    assert set(json.loads((out / "branch.json").read_text())["stages"]) == {"long", "short", "grpo"}
+
+
+def test_without_retries_or_when_they_are_spent_the_stage_error_ends_the_branch(
+    tmp_path, slower_long_arm, out_of_memory_once
+):
+    out = tmp_path / "run"
+    out_of_memory_once.add("grpo")
+    result = branch(out)  # retries are off by default
+    assert result.exit_code == 1
+    assert "grpo stage failed (exit 1)" in result.output and "the GPU ran out of memory" in result.output
+    assert "starting it again" not in result.output
+    # retried after running out of memory, GRPO fails for another reason: that is the error, and it
+    # is not reported as running out of memory, though the log still holds the first start's report
+    out_of_memory_once.add("grpo")
+    bad = tmp_path / "bad"
+    failing = branch(bad, "--oom-retries", "2", "--oom-wait", "0", grpo=GRPO + " --reward no-such-reward")
+    assert failing.exit_code == 1
+    assert (
+        "GRPO ran out of GPU memory; starting it again in 0 s from its newest checkpoint (retry 1 of 2)"
+        in (failing.output)
+    )
+    assert f"grpo stage failed (exit 1); see {bad / 'grpo.log'}" in failing.output
+    assert "the GPU ran out of memory" not in failing.output.split("grpo stage failed", 1)[1]
+    assert "retry 2 of 2" not in failing.output
+    assert (bad / "grpo.log").read_text().count(OUT_OF_MEMORY_LINE) == 1
+
+
+def test_negative_retry_settings_are_one_line_errors(tmp_path):
+    result = branch(tmp_path / "run", "--oom-retries", "-1")
+    assert result.exit_code == 2
+    assert result.output == "error: --oom-retries and --oom-wait must not be negative\n"
