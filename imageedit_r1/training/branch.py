@@ -180,8 +180,9 @@ class OomRetry:
     wait: float = 60.0
     report: Callable[[str], None] = print
 
-    def allows(self, error: BranchError, attempt: int, stage: str) -> bool:
-        """Whether the failed ``attempt`` (0 first) of ``stage`` is started again (after the wait)."""
+    def wait_to_retry(self, error: BranchError, attempt: int, stage: str) -> bool:
+        """Whether the failed ``attempt`` (0 first) of ``stage`` is to start again; if so, says so
+        and waits first."""
         if attempt >= self.times or not error.out_of_memory:
             return False
         self.report(
@@ -219,7 +220,7 @@ def run_stage_retrying(
         try:
             return run_stage(make_argv(), log, device)
         except BranchError as error:
-            if not retry.allows(error, attempt, stage):
+            if not retry.wait_to_retry(error, attempt, stage):
                 raise
             attempt += 1
 
@@ -328,7 +329,7 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         """None when the long arm is started again (it ran out of memory and may retry)."""
         nonlocal long_process, long_since, long_attempt
         error = _failed(long_argv, returncode, long_log, since)
-        if not retry.allows(error, long_attempt, "the long arm"):
+        if not retry.wait_to_retry(error, long_attempt, "the long arm"):
             return error
         long_attempt += 1
         long_process, long_since = start_long()
