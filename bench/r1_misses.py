@@ -22,6 +22,10 @@ N); e.g. what GRPO broke that its SFT start had right:
 
     python bench/r1_misses.py docs/x_paired_test1600.json --level L4 --contrast sft,grpo --show 5
 
+Several ``--contrast`` pairs (e.g. each seed's start and its GRPO run, both ways) are listed one
+after another and their kinds summed in a last table, since one run pair's changes are mostly
+run-to-run churn.
+
 ``--lengths`` also reads plans: per column, how many sub-edits its greedy plans hold (the mean
 over plans that parse) and how many plans are shorter than, as long as, or longer than the
 sample's ground-truth program (the generator's ``program``); L4's quantified goals need one
@@ -259,6 +263,35 @@ def contrast(
     }
 
 
+def contrast_total(tables: list[dict[str, Any]]) -> dict[str, Any]:
+    """The kinds of several contrasts summed: {"pairs": [[A, B], ...], "samples": how many each
+    pair listed, "kinds": {kind: n}} (kinds by count, then name)."""
+    kinds: Counter[str] = Counter()
+    for table in tables:
+        kinds.update(table["kinds"])
+    order = sorted(kinds, key=lambda k: (-kinds[k], k))
+    return {
+        "pairs": [table["columns"] for table in tables],
+        "samples": [len(table["samples"]) for table in tables],
+        "kinds": {k: kinds[k] for k in order},
+    }
+
+
+def total_markdown(total: dict[str, Any]) -> str:
+    pairs = ", ".join(
+        f"{a} right / {b} wrong ({n})" for (a, b), n in zip(total["pairs"], total["samples"], strict=True)
+    )
+    return "\n".join(
+        [
+            f"all {len(total['pairs'])} contrasts: {pairs}",
+            "",
+            "| how the wrong plan differs | samples |",
+            "|---|---|",
+            *[f"| {kind} | {n} |" for kind, n in total["kinds"].items()],
+        ]
+    )
+
+
 def contrast_markdown(table: dict[str, Any], show: int = 0) -> str:
     solved_by, missed_by = table["columns"]
     total = sum(table["kinds"].values())
@@ -287,7 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--columns", help="C1,C2,...: only these columns (default: all)")
     parser.add_argument("--wording", action="append", default=[], help="PATTERN=LABEL (--by wording)")
     parser.add_argument("--out", type=Path, help="also write the table as JSON")
-    parser.add_argument("--contrast", help="A,B: the samples A solved and B missed, by how the plans differ")
+    parser.add_argument(
+        "--contrast",
+        action="append",
+        default=[],
+        help="A,B: the samples A solved and B missed, by how the plans differ (repeat to sum several pairs)",
+    )
     parser.add_argument("--show", type=int, default=0, help="with --contrast: print the first N samples")
     parser.add_argument(
         "--lengths", action="store_true", help="the plans' numbers of sub-edits against the true programs'"
@@ -303,13 +341,21 @@ def main(argv: list[str] | None = None) -> int:
                 args.out.write_text(json.dumps(table, indent=1), encoding="utf-8")
             return 0
         if args.contrast:
-            pair = [c for c in args.contrast.split(",") if c]
-            if len(pair) != 2:
-                raise MissesError(f"--contrast takes two columns A,B; got {args.contrast!r}")
-            table = contrast(result, pair[0], pair[1], args.level)
-            print(contrast_markdown(table, args.show))
+            tables = []
+            for text in args.contrast:
+                pair = [c for c in text.split(",") if c]
+                if len(pair) != 2:
+                    raise MissesError(f"--contrast takes two columns A,B; got {text!r}")
+                tables.append(contrast(result, pair[0], pair[1], args.level))
+            texts = [contrast_markdown(table, args.show) for table in tables]
+            saved: Any = tables[0]
+            if len(tables) > 1:
+                total = contrast_total(tables)
+                texts.append(total_markdown(total))
+                saved = {"contrasts": tables, "total": total}
+            print("\n\n".join(texts))
             if args.out:
-                args.out.write_text(json.dumps(table, indent=1), encoding="utf-8")
+                args.out.write_text(json.dumps(saved, indent=1), encoding="utf-8")
             return 0
         wordings = [parse_wording(text) for text in args.wording]
         table = misses(result, grouper(args.by, wordings), args.level, columns)

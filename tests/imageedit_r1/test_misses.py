@@ -166,3 +166,46 @@ def test_lengths_count_sub_edits_against_the_true_programs(tmp_path, run_bench):
     assert json.loads(out.read_text())["rows"]["a"]["longer"] == 1
     done = run_bench("r1_misses.py", path, "--lengths", "--columns", "z", expect=2)
     assert done.stdout.strip() == "error: no column 'z'; the file has a, b"
+
+
+def test_several_contrasts_are_listed_and_their_kinds_summed(tmp_path, run_bench):
+    paired = {
+        **PAIRED,
+        "columns": ["a", "b", "c"],
+        "per_sample": {IDS[0]: [0.0, 1.0, 1.0], IDS[1]: [1.0, 0.0, 0.0], IDS[2]: [1.0, 0.5, 0.0]},
+        "plans": {
+            "a": {IDS[0]: plan(RECOLOR), IDS[1]: plan(MOVE), IDS[2]: plan(RECOLOR, MOVE)},
+            "b": {IDS[0]: plan(RECOLOR, MOVE), IDS[1]: plan(RECOLOR), IDS[2]: plan(RECOLOR)},
+            "c": {IDS[0]: plan(RECOLOR, MOVE), IDS[1]: plan(MOVE, MOVE), IDS[2]: plan(MOVE, RECOLOR)},
+        },
+    }
+    # a right, b wrong: sample 1 (another action) and 2 (a sub-edit fewer); a right, c wrong:
+    # sample 1 (a sub-edit more) and 2 (another order)
+    tables = [r1_misses.contrast(paired, "a", "b"), r1_misses.contrast(paired, "a", "c")]
+    total = r1_misses.contrast_total(tables)
+    assert total == {
+        "pairs": [["a", "b"], ["a", "c"]],
+        "samples": [2, 2],
+        "kinds": {"action": 1, "fewer sub-edits": 1, "more sub-edits": 1, "order": 1},
+    }
+    assert r1_misses.total_markdown(total).splitlines()[0] == (
+        "all 2 contrasts: a right / b wrong (2), a right / c wrong (2)"
+    )
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(paired))
+    out = tmp_path / "c.json"
+    done = run_bench("r1_misses.py", path, "--contrast", "a,b", "--contrast", "a,c", "--out", out)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "2 of 3 samples: a right, b wrong"
+    assert "2 of 3 samples: a right, c wrong" in lines
+    assert lines[-4:] == [
+        "| action | 1 |",
+        "| fewer sub-edits | 1 |",
+        "| more sub-edits | 1 |",
+        "| order | 1 |",
+    ]
+    saved = json.loads(out.read_text())
+    assert saved["total"] == total and [t["columns"] for t in saved["contrasts"]] == [["a", "b"], ["a", "c"]]
+    done = run_bench("r1_misses.py", path, "--contrast", "a,b", "--contrast", "c", expect=2)
+    assert done.stdout.strip() == "error: --contrast takes two columns A,B; got 'c'"
