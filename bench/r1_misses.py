@@ -164,6 +164,11 @@ def difference(right: Any, wrong: Any) -> str:
     return next(f for f in FIELDS if [getattr(x, f) for x in a] != [getattr(x, f) for x in b])
 
 
+def ranked(counts: Counter[str]) -> dict[str, int]:
+    """``counts`` as a dict, the largest first (ties by name)."""
+    return {k: counts[k] for k in sorted(counts, key=lambda k: (-counts[k], k))}
+
+
 def plans_of(result: dict[str, Any], columns: list[str]) -> dict[str, dict[str, str]]:
     """The file's greedy plans (column -> sample id -> text); refused for an unknown column or a
     column scored without ``--plans``."""
@@ -253,12 +258,11 @@ def contrast(
         samples.append(
             {"id": sid, "kind": kind, "instruction": instruction, solved_by: right, missed_by: wrong}
         )
-    order = sorted(kinds, key=lambda k: (-kinds[k], k))
     return {
         "columns": [solved_by, missed_by],
         "level": level,
         "n": len(ids),
-        "kinds": {k: kinds[k] for k in order},
+        "kinds": ranked(kinds),
         "samples": samples,
     }
 
@@ -269,11 +273,10 @@ def contrast_total(tables: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: Counter[str] = Counter()
     for table in tables:
         kinds.update(table["kinds"])
-    order = sorted(kinds, key=lambda k: (-kinds[k], k))
     return {
         "pairs": [table["columns"] for table in tables],
         "samples": [len(table["samples"]) for table in tables],
-        "kinds": {k: kinds[k] for k in order},
+        "kinds": ranked(kinds),
     }
 
 
