@@ -234,6 +234,42 @@ def start_stage(argv: Sequence[str], log: Path, device: str | None = None) -> su
         return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=_stage_env(device))
 
 
+@dataclass
+class BackgroundStage:
+    """A stage running beside the others (the long arm with --parallel-arms), started again from
+    its newest checkpoint when it runs out of GPU memory and ``retry`` allows."""
+
+    argv: Sequence[str]
+    log: Path
+    device: str | None
+    retry: OomRetry
+    name: str
+    process: subprocess.Popen | None = None
+    since: int = 0  # where in the log the latest start's output begins
+    attempt: int = 0
+
+    def start(self) -> None:
+        self.since = _log_size(self.log)
+        self.process = start_stage(self.argv, self.log, self.device)
+
+    def restart_or_error(self) -> BranchError | None:
+        """After the process failed: None if it was started again, else the stage's error."""
+        assert self.process is not None and self.process.returncode
+        error = _failed(self.argv, self.process.returncode, self.log, self.since)
+        if not self.retry.wait_to_retry(error, self.attempt, self.name):
+            self.process = None
+            return error
+        self.attempt += 1
+        self.start()
+        return None
+
+    def stop(self) -> None:
+        """Stop it if it still runs (a rerun resumes it from its newest checkpoint)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+
 def wait_for_checkpoint(process: subprocess.Popen, marker: Path, poll: float = 2.0) -> bool:
     """Wait until ``marker`` exists (True) or ``process`` has ended without it (False)."""
     while not marker.is_file():
@@ -317,23 +353,8 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
         record("long", {"seconds": total, "seconds_at_branch": at_branch, "after_branch": total - at_branch})
 
     retry = OomRetry(config.oom_retries, config.oom_wait, report)
-    long_log = out / "long.log"
-    long_process = None
-    long_attempt = 0  # starts of the long arm beside the other arm (--parallel-arms)
-
-    def start_long() -> tuple[subprocess.Popen, int]:  # resumes from its newest checkpoint
-        since = _log_size(long_log)
-        return start_stage(long_argv, long_log, long_device), since
-
-    def long_failed(returncode: int, since: int) -> BranchError | None:
-        """None when the long arm is started again (it ran out of memory and may retry)."""
-        nonlocal long_process, long_since, long_attempt
-        error = _failed(long_argv, returncode, long_log, since)
-        if not retry.wait_to_retry(error, long_attempt, "the long arm"):
-            return error
-        long_attempt += 1
-        long_process, long_since = start_long()
-        return None
+    long_arm = BackgroundStage(long_argv, out / "long.log", long_device, retry, "the long arm")
+    short_steps = str(config.branch_at + config.decay_steps)
 
     def short_argv() -> list[str]:  # from its own newest checkpoint, else from checkpoint-K
         own = latest_checkpoint(short, STATE_FILE)
@@ -345,22 +366,18 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
             + [*seed, "--out", str(short), "--export", str(export / "short")]
         )
 
-    short_steps = str(config.branch_at + config.decay_steps)
-    long_since = 0
     try:
         if "long" not in stages:
             report(f"long arm: SFT to {config.max_steps} steps")
             if config.parallel_arms:  # the other arm starts once checkpoint-K is complete
-                long_process, long_since = start_long()
-                while not wait_for_checkpoint(long_process, branch_point / STATE_FILE):
-                    if not long_process.returncode:
+                long_arm.start()
+                while not wait_for_checkpoint(long_arm.process, branch_point / STATE_FILE):
+                    if not long_arm.process.returncode:
                         raise BranchError(f"the long arm left no complete {branch_point}", exit_code=1)
-                    error = long_failed(long_process.returncode, long_since)
-                    if error is not None:
-                        long_process = None
+                    if (error := long_arm.restart_or_error()) is not None:
                         raise error
             else:
-                run_stage_retrying(lambda: long_argv, long_log, None, retry, "the long arm")
+                run_stage_retrying(lambda: long_argv, long_arm.log, None, retry, long_arm.name)
                 finish_long()
         if "short" not in stages:
             run_stage_retrying(short_argv, out / "short.log", arms_device, retry, "the short arm")
@@ -368,20 +385,14 @@ def run_branch(config: BranchConfig, report: Callable[[str], None] = print) -> d
             record("short", {"after_branch": after, "branched_from": str(branch_point)})
         if "grpo" not in stages:
             run_grpo(config, settings, stages, record, report, arms_device, retry)
-        while long_process is not None:
-            returncode = long_process.wait()
-            if not returncode:
-                long_process = None
+        while long_arm.process is not None:  # the long arm beside the others: wait for its end
+            if long_arm.process.wait() == 0:
+                long_arm.process = None
                 finish_long()
-                continue
-            error = long_failed(returncode, long_since)
-            if error is not None:
-                long_process = None
+            elif (error := long_arm.restart_or_error()) is not None:
                 raise error
     finally:
-        if long_process is not None and long_process.poll() is None:  # the other arm failed
-            long_process.terminate()  # a rerun resumes it from its newest checkpoint
-            long_process.wait()
+        long_arm.stop()  # still running only if the other arm failed
     summary["exports"] = {arm: str(export / arm) for arm in ("long", "short", "grpo")}
     summary["after_branch"] = {
         "sft_alone": stages["long"]["after_branch"],
