@@ -12,6 +12,11 @@ two checkpoints that miss the same samples are compared on what differs between 
 ``--plans`` also keeps each checkpoint's greedy plan per sample (``plans``: name -> sample -> text)
 and each sample's prompt (``prompts``: the instruction and the region list whose handles the plans
 name), so the misses of a run whose weights are gone can still be read.
+
+The file is written (whole, through a ``.partial`` sibling) after every entry and baseline, marked
+``partial`` until the last: a run stopped part way (a job's time limit, a crash, a kill) keeps the
+columns it finished, and the same command run again scores only the rest. A partial file of other
+settings is refused with one line.
 """
 
 from __future__ import annotations
@@ -214,6 +219,29 @@ def greedy_token_logprobs(
     return {sid: [round(v, 4) for v in row] for sid, row in zip(ids, rows, strict=True)}
 
 
+def run_settings(args: argparse.Namespace, entries: list[tuple[str, str]]) -> dict[str, Any]:
+    """What a partial file must share with a rerun for its columns to be kept."""
+    keys = ("split", "offset", "synth", "levels", "baseline", "vote", "vote_temperature", "channel")
+    keys += ("channel_alpha", "seed", "confidence", "plans")
+    return {"entries": [list(entry) for entry in entries], **{key: getattr(args, key) for key in keys}}
+
+
+def finished_part(out: Path, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The file an interrupted run with these settings left at ``out`` (None: none to resume);
+    a partial file of other settings is refused."""
+    if not out.is_file():
+        return None
+    earlier = json.loads(out.read_text(encoding="utf-8"))
+    partial = earlier.get("partial")
+    if partial is None:  # a finished file: this run replaces it
+        return None
+    if partial["settings"] != settings:
+        raise SystemExit(
+            f"error: {out} holds a partial run with other settings; rerun it with those, or remove the file"
+        )
+    return earlier
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entry", action="append", default=[], help="NAME=CHECKPOINT (first: reference)")
@@ -268,7 +296,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from harness.manifest import device_info
+    from harness.atomic import write_json
     from imageedit_r1.rollouts import RolloutPool, evaluate_editor, observe
     from imageedit_r1.toolbox import default_toolbox
     from imageedit_r1.training.corpus import build_corpus
@@ -284,6 +312,12 @@ def main() -> None:
         raise SystemExit("error: --channel ranks sampled plans: give --vote K as well")
     if not entries and not args.baseline:
         raise SystemExit("error: give at least one --entry NAME=CHECKPOINT or --baseline EDITOR")
+    named = [name for name, _ in entries] + list(args.baseline)
+    if len(set(named)) < len(named):
+        raise SystemExit(f"error: each --entry and --baseline needs its own name; got {', '.join(named)}")
+    settings = run_settings(args, entries)
+    earlier = finished_part(args.out, settings)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     with console.status(
         f"rendering and grounding {args.synth} synth-edit {args.split} samples from {args.offset}"
@@ -300,10 +334,41 @@ def main() -> None:
     plans: dict[str, dict[str, str]] = {}
     confidence: dict[str, dict[str, list[float]]] = {}
     seconds: dict[str, float] = {}
+    done: dict[str, list[str]] = {}  # entry or baseline -> the columns it wrote
+    if earlier is not None:
+        for name, columns in earlier["partial"]["done"].items():
+            for col in columns:
+                per_sample[col] = column(earlier, col)
+            for kept, stored in (
+                (plans, "plans"),
+                (confidence, "token_logprobs"),
+                (candidates, "candidates"),
+            ):
+                if name in earlier.get(stored, {}):
+                    kept[name] = earlier[stored][name]
+            seconds[name] = earlier["seconds"][name]
+            done[name] = columns
+        console.print(f"kept from the interrupted run: {', '.join(done)}")
+
+    def save(final: bool) -> dict[str, Any]:
+        result = assemble(args, entries, ids, levels, prompts, per_sample, plans, confidence, candidates)
+        result.update(seconds=seconds, wall_seconds=time.perf_counter() - began)
+        if not final:
+            result["partial"] = {"settings": settings, "done": done}
+        write_json(args.out, result)
+        return result
+
     try:
         prompts = pool.map(observe, ids)
         jobs = [(sid, "synth-edit", prompt) for sid, prompt in zip(ids, prompts, strict=True)]
         for name, checkpoint in entries:
+            if name in done:
+                continue
+            if not Path(checkpoint).exists():  # the columns before it are in the file already
+                raise SystemExit(
+                    f"error: entry {name}: no checkpoint at {checkpoint}; the finished columns are kept"
+                )
+            before = set(per_sample)
             start = time.perf_counter()
             if args.vote > 0:
                 with console.status(f"{name}: greedy + {args.vote} sampled plans for {len(jobs)} samples"):
@@ -323,16 +388,45 @@ def main() -> None:
                     with console.status(f"{name}: log-probabilities of the greedy plans"):
                         confidence[name] = greedy_token_logprobs(checkpoint, ids, prompts, texts)
             seconds[name] = time.perf_counter() - start
+            done[name] = [col for col in per_sample if col not in before]
+            save(final=False)
             console.print(f"{name}: {sum(per_sample[name].values()) / len(ids):.4f} in {seconds[name]:.0f} s")
         for name in args.baseline:
+            if name in done:
+                continue
             start = time.perf_counter()
             with console.status(f"{name} on {len(ids)} samples"):
                 scores = pool.map(evaluate_editor, [(name, sid, "synth-edit") for sid in ids])
             per_sample[name] = {sid: s["synth_exact"] for sid, s in zip(ids, scores, strict=True)}
             seconds[name] = time.perf_counter() - start
+            done[name] = [name]
+            save(final=False)
     finally:
         pool.close()
-    names = [column for column in per_sample if column not in args.baseline] + list(args.baseline)
+    result = save(final=True)
+    if args.plot:
+        plot_levels(result, args.plot, result["what"])
+    for level, row in result["levels"].items():
+        console.print(level, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+
+
+def assemble(
+    args: argparse.Namespace,
+    entries: list[tuple[str, str]],
+    ids: list[str],
+    levels: dict[str, str],
+    prompts: list[str],
+    per_sample: dict[str, dict[str, float]],
+    plans: dict[str, dict[str, str]],
+    confidence: dict[str, dict[str, list[float]]],
+    candidates: dict[str, dict[str, dict[str, list[Any]]]],
+) -> dict[str, Any]:
+    """The file's content from the columns scored so far (baselines last)."""
+    from harness.manifest import device_info
+
+    wanted = {level for level in args.levels.split(",") if level}
+    names = [column for column in per_sample if column not in args.baseline]
+    names += [name for name in args.baseline if name in per_sample]
     result = {
         "what": f"synth-edit {args.split} samples {args.offset}-{args.offset + args.synth - 1} "
         + ("(held-out phrasings" if args.split == "test" else "(training phrasings")
@@ -344,8 +438,6 @@ def main() -> None:
         "device": device_info(),
         "date": time.strftime("%Y-%m-%d"),
         "entries": dict(entries),
-        "seconds": seconds,
-        "wall_seconds": time.perf_counter() - began,
         "levels": paired_levels(per_sample, levels, names),
         "per_sample": {sid: [per_sample[name][sid] for name in names] for sid in ids},
         "sample_levels": levels,
@@ -360,12 +452,7 @@ def main() -> None:
     if candidates:
         result["candidates"] = candidates
         result["channel"] = {"checkpoint": args.channel, "alpha": args.channel_alpha}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    if args.plot:
-        plot_levels(result, args.plot, result["what"])
-    for level, row in result["levels"].items():
-        console.print(level, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+    return result
 
 
 if __name__ == "__main__":

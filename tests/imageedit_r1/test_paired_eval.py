@@ -143,6 +143,49 @@ def test_greedy_plans_are_kept_per_sample_with_plans(tmp_path, run_bench, synth_
     assert not {"plans", "prompts", "token_logprobs"} & set(json.loads(out.read_text()))
 
 
+def test_a_run_stopped_part_way_keeps_its_columns_and_a_rerun_scores_the_rest(
+    tmp_path, run_bench, micro_policy_dir
+):
+    import json
+    import shutil
+
+    out, later = tmp_path / "p.json", tmp_path / "later"
+    args = ["--synth", "4", "--workers", "1", "--plans", "--out", out]
+    args += ["--entry", f"a={micro_policy_dir}", "--entry", f"b={later}", "--baseline", "identity"]
+    # b's checkpoint is not there yet: the run stops at b, after a's column was written
+    stopped = run_bench("r1_paired_eval.py", *args, expect=1)
+    last = stopped.stderr.strip().splitlines()[-1]
+    assert last == f"error: entry b: no checkpoint at {later}; the finished columns are kept"
+    first = json.loads(out.read_text())
+    assert first["columns"] == ["a"] and first["partial"]["done"] == {"a": ["a"]}
+    assert sorted(first["plans"]["a"]) == sorted(first["per_sample"])
+    assert not out.with_name("p.json.partial").exists()
+
+    # other settings on that partial file: one line, nothing scored, the file kept
+    other = run_bench("r1_paired_eval.py", *args[:-1], "classic-pipeline", expect=1)
+    assert other.stderr.strip() == (
+        f"error: {out} holds a partial run with other settings; rerun it with those, or remove the file"
+    )
+    assert json.loads(out.read_text()) == first
+
+    shutil.copytree(micro_policy_dir, later)
+    done = run_bench("r1_paired_eval.py", *args)
+    assert "kept from the interrupted run: a" in done.stdout
+    result = json.loads(out.read_text())
+    assert "partial" not in result and result["columns"] == ["a", "b", "identity"]
+    assert result["seconds"]["a"] == first["seconds"]["a"]  # a was not scored again
+    a, b = paired_eval.column(result, "a"), paired_eval.column(result, "b")
+    assert a == paired_eval.column(first, "a") and b == a  # b is the same checkpoint
+    assert result["plans"]["a"] == first["plans"]["a"] and result["plans"]["b"] == result["plans"]["a"]
+    assert result["levels"]["all"]["n"] == 4 and "b_minus_a" in result["levels"]["all"]
+
+    # a finished file is no partial run: the same command scores everything again
+    again = run_bench("r1_paired_eval.py", *args)
+    assert "kept from" not in again.stdout
+    duplicate = run_bench("r1_paired_eval.py", *args, "--baseline", "identity", expect=1)
+    assert duplicate.stderr.strip().startswith("error: each --entry and --baseline needs its own name")
+
+
 def test_files_of_other_samples_or_a_missing_reference_are_refused():
     import pytest
 
