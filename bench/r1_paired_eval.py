@@ -231,9 +231,12 @@ def finished_part(out: Path, settings: dict[str, Any]) -> dict[str, Any] | None:
     a partial file of other settings is refused."""
     if not out.is_file():
         return None
-    earlier = json.loads(out.read_text(encoding="utf-8"))
-    partial = earlier.get("partial")
-    if partial is None:  # a finished file: this run replaces it
+    try:
+        earlier = json.loads(out.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):  # not a file of this bench: replaced
+        return None
+    partial = earlier.get("partial") if isinstance(earlier, dict) else None
+    if not isinstance(partial, dict):  # a finished file (or another one): this run replaces it
         return None
     if partial["settings"] != settings:
         raise SystemExit(

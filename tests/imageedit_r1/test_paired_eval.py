@@ -179,9 +179,13 @@ def test_a_run_stopped_part_way_keeps_its_columns_and_a_rerun_scores_the_rest(
     assert result["plans"]["a"] == first["plans"]["a"] and result["plans"]["b"] == result["plans"]["a"]
     assert result["levels"]["all"]["n"] == 4 and "b_minus_a" in result["levels"]["all"]
 
-    # a finished file is no partial run: the same command scores everything again
+    # a finished file is no partial run: the same command scores everything again; so is a file
+    # that is no paired evaluation at all
     again = run_bench("r1_paired_eval.py", *args)
     assert "kept from" not in again.stdout
+    out.write_text("[1, 2]")
+    run_bench("r1_paired_eval.py", *args)
+    assert json.loads(out.read_text())["columns"] == ["a", "b", "identity"]
     duplicate = run_bench("r1_paired_eval.py", *args, "--baseline", "identity", expect=1)
     assert duplicate.stderr.strip().startswith("error: each --entry and --baseline needs its own name")
 
