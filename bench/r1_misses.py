@@ -42,7 +42,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 GROUPINGS = ("action", "family", "reference", "wording")
 
@@ -61,14 +61,25 @@ def parse_wording(text: str) -> tuple[re.Pattern[str], str]:
         raise MissesError(f"--wording {text!r}: not a regular expression ({exc})") from None
 
 
-def sample_of(sample_id: str) -> Any:
-    """The synth-edit sample behind an id such as ``synth-edit/test/00012`` (generator seed 0)."""
-    from harness.suites.synth_edit.suite import make_sample
+class GeneratedSample(NamedTuple):
+    """What the groupings read of a synth-edit sample: its instruction, category and metadata."""
+
+    instruction: str
+    category: str
+    metadata: dict[str, Any]
+
+
+def sample_of(sample_id: str) -> GeneratedSample:
+    """The synth-edit sample behind an id such as ``synth-edit/test/00012`` (generator seed 0),
+    from the generator's edit, without rendering its images."""
+    from harness.suites.synth_edit.suite import sample_edit, sample_metadata
 
     parts = sample_id.split("/")
     if len(parts) != 3 or parts[0] != "synth-edit" or not parts[2].isdigit():
         raise MissesError(f"{sample_id!r} is not a synth-edit sample id (synth-edit/SPLIT/INDEX)")
-    return make_sample(0, parts[1], int(parts[2]))
+    split, index = parts[1], int(parts[2])
+    edit = sample_edit(0, split, index)
+    return GeneratedSample(edit.instruction, edit.category, sample_metadata(edit, 0, split, index))
 
 
 def grouper(by: str, wordings: list[tuple[re.Pattern[str], str]]) -> Callable[[Any], str]:

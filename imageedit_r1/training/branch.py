@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,15 +179,18 @@ class OomRetry:
     times: int = 0
     wait: float = 60.0
     report: Callable[[str], None] = print
+    used: dict[str, int] = field(default_factory=dict)  # stage -> retries so far
 
-    def wait_to_retry(self, error: BranchError, attempt: int, stage: str) -> bool:
-        """Whether the failed ``attempt`` (0 first) of ``stage`` is to start again; if so, says so
-        and waits first."""
-        if attempt >= self.times or not error.out_of_memory:
+    def wait_to_retry(self, error: BranchError, stage: str) -> bool:
+        """Whether ``stage``, which failed with ``error``, is to start again; if so, says so and
+        waits first."""
+        used = self.used.get(stage, 0)
+        if used >= self.times or not error.out_of_memory:
             return False
+        self.used[stage] = used + 1
         self.report(
             f"{stage} ran out of GPU memory; starting it again in {self.wait:g} s from its newest "
-            f"checkpoint (retry {attempt + 1} of {self.times})"
+            f"checkpoint (retry {used + 1} of {self.times})"
         )
         time.sleep(self.wait)
         return True
@@ -215,14 +218,12 @@ def run_stage_retrying(
 ) -> str:
     """:func:`run_stage`, started again while ``retry`` allows; ``make_argv`` is asked anew for each
     start, so a restart resumes from the checkpoints the failed start left."""
-    attempt = 0
     while True:
         try:
             return run_stage(make_argv(), log, device)
         except BranchError as error:
-            if not retry.wait_to_retry(error, attempt, stage):
+            if not retry.wait_to_retry(error, stage):
                 raise
-            attempt += 1
 
 
 def start_stage(argv: Sequence[str], log: Path, device: str | None = None) -> subprocess.Popen:
@@ -246,7 +247,6 @@ class BackgroundStage:
     name: str
     process: subprocess.Popen | None = None
     since: int = 0  # where in the log the latest start's output begins
-    attempt: int = 0
 
     def start(self) -> None:
         self.since = _log_size(self.log)
@@ -256,10 +256,9 @@ class BackgroundStage:
         """After the process failed: None if it was started again, else the stage's error."""
         assert self.process is not None and self.process.returncode
         error = _failed(self.argv, self.process.returncode, self.log, self.since)
-        if not self.retry.wait_to_retry(error, self.attempt, self.name):
+        if not self.retry.wait_to_retry(error, self.name):
             self.process = None
             return error
-        self.attempt += 1
         self.start()
         return None
 

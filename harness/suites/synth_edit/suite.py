@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from harness.suites.synth_edit.generator import GENERATOR_VERSION, LEVELS, GenerationError, generate_edit
+from harness.suites.synth_edit.generator import (
+    GENERATOR_VERSION,
+    LEVELS,
+    GeneratedEdit,
+    GenerationError,
+    generate_edit,
+)
 from harness.suites.synth_edit.program import program_to_json
 from harness.suites.synth_edit.render import object_mask, render_scene
 from harness.suites.synth_edit.scene import SCENE_SCHEMA_VERSION, Scene
@@ -40,12 +46,14 @@ def sample_id(split: str, index: int) -> str:
     return f"{SUITE_NAME}/{split}/{index:05d}"
 
 
-def make_sample(seed: int, split: str, index: int, size: int = 256) -> Sample:
-    """Sample ``index`` of ``split``: level L1..L4 cycles with the index (so any prefix is balanced)."""
-    level = LEVELS[index % len(LEVELS)]
-    edit = generate_edit(seed, split, index, level, size)
-    source_image = render_scene(edit.source)
-    target_image = render_scene(edit.target)
+def sample_edit(seed: int, split: str, index: int, size: int = 256) -> GeneratedEdit:
+    """The generator's edit behind sample ``index`` of ``split`` (scenes, program, instruction), not
+    rendered: level L1..L4 cycles with the index (so any prefix is balanced)."""
+    return generate_edit(seed, split, index, LEVELS[index % len(LEVELS)], size)
+
+
+def sample_metadata(edit: GeneratedEdit, seed: int, split: str, index: int) -> dict[str, Any]:
+    """What a sample records about the edit it was generated from."""
     metadata: dict[str, Any] = {
         "source_scene": edit.source.to_dict(),
         "target_scene": edit.target.to_dict(),
@@ -60,6 +68,15 @@ def make_sample(seed: int, split: str, index: int, size: int = 256) -> Sample:
     }
     if "goal" in edit.details:
         metadata["goal"] = edit.details["goal"]
+    return metadata
+
+
+def make_sample(seed: int, split: str, index: int, size: int = 256) -> Sample:
+    """Sample ``index`` of ``split``: level L1..L4 cycles with the index (so any prefix is balanced)."""
+    edit = sample_edit(seed, split, index, size)
+    source_image = render_scene(edit.source)
+    target_image = render_scene(edit.target)
+    metadata = sample_metadata(edit, seed, split, index)
     return Sample(
         id=sample_id(split, index),
         source=source_image,
